@@ -1,1 +1,47 @@
-fn main() {}
+//! The `cutroom` command line.
+//!
+//! Thin by design: argument parsing and output formatting live here, the work lives in the
+//! library crates. Every failure exits non-zero with a one-line reason on stderr.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Cutroom: an AI-assisted editing-suite plugin host. Headless subcommands for batch work.
+#[derive(Debug, Parser)]
+#[command(name = "cutroom", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Convert between timeline formats (.otio, .edl, .fcpxml, .cutroom) or between subtitle
+    /// formats (.srt, .vtt); the extensions pick the formats.
+    Convert(commands::convert::Args),
+    /// Describe a timeline, project, subtitle or LUT file.
+    Info(commands::info::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Convert(args)) => commands::convert::run(&args),
+        Some(Command::Info(args)) => commands::info::run(&args),
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cutroom: error: {}", commands::one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
