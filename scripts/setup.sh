@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what Cutroom needs on a Debian 12 machine, idempotently.
+#
+#   scripts/setup.sh          runtime: FFmpeg libraries and tools, build tools
+#   scripts/setup.sh --test   also the independent readers the tests compare against
+#
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+want_test=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+  esac
+done
+
+apt_packages=(pkg-config clang libclang-dev
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
+  libavfilter-dev libavdevice-dev ffmpeg)
+if [ "$want_test" = 1 ]; then
+  apt_packages+=(libxml2-utils)
+fi
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found; install a Rust toolchain (1.85 or newer) first" >&2
+  exit 1
+fi
+
+if [ "$want_test" = 1 ]; then
+  # Independent readers used by the integration tests.
+  if ! python3 -c 'import opentimelineio, otio_cmx3600_adapter' >/dev/null 2>&1; then
+    echo "setup: installing opentimelineio test readers" >&2
+    python3 -m pip install -q --disable-pip-version-check \
+      "opentimelineio==0.18.*" "opentimelineio-plugins==0.18.*"
+  fi
+fi
+echo "setup: ok" >&2
