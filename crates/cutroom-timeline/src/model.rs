@@ -259,6 +259,9 @@ impl Track {
 }
 
 /// One element of a video or audio track.
+// Clips make up most of every track, so boxing them to shrink the rarer gaps and transitions
+// would add an allocation per clip for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Item {
