@@ -10,9 +10,12 @@ use std::process::{Command, Output};
 /// Runs an external program and returns its output, panicking with a clear message (naming
 /// the setup command) if it cannot be started.
 pub fn run_tool(program: &str, args: &[&str]) -> Output {
-    Command::new(program).args(args).output().unwrap_or_else(|e| {
-        panic!("cannot run {program}: {e}; install the test dependencies with `make test-deps`")
-    })
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program}: {e}; install the test dependencies with `make test-deps`")
+        })
 }
 
 /// Runs an external program, panicking with its stderr unless it exits successfully.

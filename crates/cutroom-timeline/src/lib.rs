@@ -15,8 +15,7 @@ pub mod validate;
 
 pub use error::{FormatError, ParseError};
 pub use model::{
-    Clip, ColorTransform, Gap, Item, Marker, MarkerColor, MediaReference, Project,
-    ProjectSettings, SubtitleCue, Timeline, Track, TrackKind, Transition, TransitionKind,
-    WordTiming,
+    Clip, ColorTransform, Gap, Item, Marker, MarkerColor, MediaReference, Project, ProjectSettings,
+    SubtitleCue, Timeline, Track, TrackKind, Transition, TransitionKind, WordTiming,
 };
 pub use time::{Rate, RationalTime, TimeError, TimeRange, Timecode};

@@ -648,12 +648,24 @@ mod tests {
     #[test]
     fn drop_frame_skips_labels_at_minute_boundaries() {
         let r = Rate::FPS_29_97;
-        assert_eq!(Timecode::from_frames(1799, r, true).to_string(), "00:00:59;29");
-        assert_eq!(Timecode::from_frames(1800, r, true).to_string(), "00:01:00;02");
-        assert_eq!(Timecode::from_frames(17982, r, true).to_string(), "00:10:00;00");
+        assert_eq!(
+            Timecode::from_frames(1799, r, true).to_string(),
+            "00:00:59;29"
+        );
+        assert_eq!(
+            Timecode::from_frames(1800, r, true).to_string(),
+            "00:01:00;02"
+        );
+        assert_eq!(
+            Timecode::from_frames(17982, r, true).to_string(),
+            "00:10:00;00"
+        );
         assert!(Timecode::parse("00:01:00;00", r).is_err());
         let r60 = Rate::FPS_59_94;
-        assert_eq!(Timecode::from_frames(3600, r60, true).to_string(), "00:01:00;04");
+        assert_eq!(
+            Timecode::from_frames(3600, r60, true).to_string(),
+            "00:01:00;04"
+        );
     }
 
     #[test]
@@ -675,7 +687,14 @@ mod tests {
 
     #[test]
     fn bad_timecodes_are_rejected() {
-        for tc in ["", "1:2:3", "00:00:00:30", "00:61:00:00", "aa:bb:cc:dd", "00:00:00:00:00"] {
+        for tc in [
+            "",
+            "1:2:3",
+            "00:00:00:30",
+            "00:61:00:00",
+            "aa:bb:cc:dd",
+            "00:00:00:00:00",
+        ] {
             assert!(Timecode::parse(tc, Rate::FPS_30).is_err(), "{tc}");
         }
     }

@@ -26,7 +26,10 @@ pub fn timeline(tl: &Timeline) -> Result<(), String> {
                 }
                 Item::Gap(g) => {
                     if g.duration.is_negative() {
-                        return Err(format!("track {:?}: gap {i} has a negative duration", track.name));
+                        return Err(format!(
+                            "track {:?}: gap {i} has a negative duration",
+                            track.name
+                        ));
                     }
                 }
                 Item::Transition(t) => {
@@ -42,7 +45,10 @@ pub fn timeline(tl: &Timeline) -> Result<(), String> {
         if track.kind == TrackKind::Subtitle {
             for cue in &track.cues {
                 if cue.range.duration.is_negative() {
-                    return Err(format!("track {:?}: a cue has a negative duration", track.name));
+                    return Err(format!(
+                        "track {:?}: a cue has a negative duration",
+                        track.name
+                    ));
                 }
             }
         }
