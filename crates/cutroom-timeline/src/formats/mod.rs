@@ -22,6 +22,7 @@ pub mod edl;
 pub mod fcpxml;
 pub mod otio;
 pub mod srt;
+mod subtitle_text;
 pub mod webvtt;
 
 /// Most cues any subtitle reader accepts (about 11 days of 1-second cues).
