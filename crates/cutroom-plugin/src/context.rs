@@ -1,0 +1,488 @@
+//! What a running plugin sees: media streams, metadata, progress, logging and cancellation.
+//!
+//! The host implements [`MediaSource`] (over a decoder) and [`Reporter`] (over its event
+//! channel) and hands the plugin a [`Context`] built from them. Tests use
+//! [`crate::testing::SyntheticSource`] and the harness's recording reporter instead.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use cutroom_timeline::{Rate, RationalTime, TimeRange};
+use serde::{Deserialize, Serialize};
+
+use crate::error::PluginError;
+use crate::manifest::{AudioRequest, PixelFormat, Reads, VideoRequest};
+
+/// One analysis frame: tightly packed pixels at the requested size and format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// Frame number in the media, counted at [`MediaMeta::frame_rate`] from the media's start.
+    pub index: i64,
+    /// Presentation time of the frame in media time.
+    pub time: RationalTime,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Pixel layout of `data`.
+    pub format: PixelFormat,
+    /// `width * height * format.bytes_per_pixel()` bytes, rows top to bottom.
+    pub data: Vec<u8>,
+}
+
+impl Frame {
+    /// Bytes per row.
+    pub fn stride(&self) -> usize {
+        self.width as usize * self.format.bytes_per_pixel()
+    }
+
+    /// Mean luma in `0..=255` (BT.709 weights for RGB formats); 0 for an empty frame.
+    pub fn mean_luma(&self) -> f64 {
+        let bpp = self.format.bytes_per_pixel();
+        let pixels = self.data.len() / bpp;
+        if pixels == 0 {
+            return 0.0;
+        }
+        let sum: f64 = match self.format {
+            PixelFormat::Gray8 => self.data.iter().map(|&v| v as f64).sum(),
+            PixelFormat::Rgb24 | PixelFormat::Rgba => self
+                .data
+                .chunks_exact(bpp)
+                .map(|p| 0.2126 * p[0] as f64 + 0.7152 * p[1] as f64 + 0.0722 * p[2] as f64)
+                .sum(),
+        };
+        sum / pixels as f64
+    }
+}
+
+/// A run of interleaved audio samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioChunk {
+    /// Index (per channel) of the first sample in the media, at `sample_rate`.
+    pub start_sample: i64,
+    /// Samples per second per channel.
+    pub sample_rate: u32,
+    /// Channel count.
+    pub channels: u16,
+    /// Interleaved samples in `[-1, 1]`: `frames() * channels` values.
+    pub samples: Vec<f32>,
+}
+
+impl AudioChunk {
+    /// Samples per channel in this chunk.
+    pub fn frames(&self) -> usize {
+        self.samples.len() / self.channels.max(1) as usize
+    }
+
+    /// The rate of `start_sample`, or `None` for a zero sample rate.
+    fn rate(&self) -> Option<Rate> {
+        Rate::whole(self.sample_rate).ok()
+    }
+
+    /// Time of the first sample, in media time at the sample rate.
+    pub fn start_time(&self) -> RationalTime {
+        RationalTime::new(self.start_sample, self.rate().unwrap_or(Rate::HZ_48000))
+    }
+
+    /// The span the chunk covers.
+    pub fn range(&self) -> TimeRange {
+        let rate = self.rate().unwrap_or(Rate::HZ_48000);
+        TimeRange::from_frames(self.start_sample, self.frames() as i64, rate)
+    }
+}
+
+/// What is known about the media being processed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaMeta {
+    /// Display name (file name).
+    pub name: String,
+    /// Length of the whole media.
+    pub duration: RationalTime,
+    /// Frame rate of the video, if there is video.
+    pub frame_rate: Option<Rate>,
+    /// Native picture width (0 without video).
+    pub width: u32,
+    /// Native picture height (0 without video).
+    pub height: u32,
+    /// Native audio sample rate, if there is audio.
+    pub sample_rate: Option<u32>,
+    /// Native audio channel count (0 without audio).
+    pub channels: u16,
+    /// The part of the media this run processes, in media time; the whole media by default.
+    pub range: TimeRange,
+}
+
+impl MediaMeta {
+    /// Number of video frames in [`MediaMeta::range`] (0 without video).
+    pub fn frame_count(&self) -> i64 {
+        match self.frame_rate {
+            Some(rate) => {
+                self.range.end_exclusive().to_frames(rate) - self.range.start.to_frames(rate)
+            }
+            None => 0,
+        }
+    }
+}
+
+/// Why media could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaError {
+    /// The media has no stream of the requested kind ("video", "audio").
+    #[error("the media has no {0} stream")]
+    NoStream(&'static str),
+    /// The media could not be opened.
+    #[error("cannot open {name}: {reason}")]
+    Open {
+        /// Media name or path.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// Decoding failed partway.
+    #[error("decoding failed at {at}: {reason}")]
+    Decode {
+        /// Where (media time), as text.
+        at: String,
+        /// Why.
+        reason: String,
+    },
+    /// The request cannot be served (size, format, range).
+    #[error("unsupported request: {0}")]
+    Unsupported(String),
+}
+
+/// Stream of video frames produced by a [`MediaSource`].
+pub type VideoIter = Box<dyn Iterator<Item = Result<Frame, MediaError>> + Send>;
+/// Stream of audio chunks produced by a [`MediaSource`].
+pub type AudioIter = Box<dyn Iterator<Item = Result<AudioChunk, MediaError>> + Send>;
+
+/// A readable piece of media, as a plugin host provides it.
+///
+/// Object safe and shareable across threads: the engine holds `Arc<dyn MediaSource>`, and
+/// each `open_*` call returns an independent stream (so a plugin may read twice).
+pub trait MediaSource: Send + Sync {
+    /// Metadata of the whole media; [`MediaMeta::range`] is the whole media here.
+    fn meta(&self) -> MediaMeta;
+
+    /// Frames whose presentation time lies in `range` (media time), in order, scaled and
+    /// converted to `request`.
+    fn open_video(&self, request: &VideoRequest, range: TimeRange)
+        -> Result<VideoIter, MediaError>;
+
+    /// Audio covering `range` (media time), resampled and remixed to `request`, in chunks of
+    /// any size, in order and without gaps.
+    fn open_audio(&self, request: &AudioRequest, range: TimeRange)
+        -> Result<AudioIter, MediaError>;
+}
+
+/// Severity of a log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogLevel {
+    /// Detail for debugging.
+    Debug,
+    /// Normal information.
+    Info,
+    /// Something the user may want to know.
+    Warn,
+    /// Something went wrong (the run may still continue).
+    Error,
+}
+
+/// Where a context sends progress and log lines; implemented by the host.
+pub trait Reporter: Send {
+    /// Progress in `[0, 1]` with a short message.
+    fn progress(&mut self, fraction: f32, message: &str);
+    /// A log line.
+    fn log(&mut self, level: LogLevel, message: &str);
+}
+
+/// A reporter that drops everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NullReporter;
+
+impl Reporter for NullReporter {
+    fn progress(&mut self, _fraction: f32, _message: &str) {}
+    fn log(&mut self, _level: LogLevel, _message: &str) {}
+}
+
+/// A shared cancellation flag: the host sets it, the plugin's context checks it.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token that is not cancelled.
+    pub fn new() -> CancelToken {
+        CancelToken::default()
+    }
+
+    /// Requests cancellation.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// True once [`CancelToken::cancel`] has been called on any clone.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The plugin's window on the world during [`crate::Plugin::run`].
+pub struct Context {
+    source: Arc<dyn MediaSource>,
+    reference: Option<Arc<dyn MediaSource>>,
+    reads: Reads,
+    meta: MediaMeta,
+    cancel: CancelToken,
+    reporter: Box<dyn Reporter>,
+}
+
+impl Context {
+    /// A context over the whole of `source`, for a plugin that declared `reads`.
+    pub fn new(
+        source: Arc<dyn MediaSource>,
+        reads: Reads,
+        cancel: CancelToken,
+        reporter: Box<dyn Reporter>,
+    ) -> Context {
+        let meta = source.meta();
+        Context {
+            source,
+            reference: None,
+            reads,
+            meta,
+            cancel,
+            reporter,
+        }
+    }
+
+    /// Restricts processing to `range` of the media (clamped to the media's extent).
+    pub fn with_range(mut self, range: TimeRange) -> Context {
+        let whole = self.meta.range;
+        self.meta.range = whole.intersection(&range).unwrap_or(TimeRange::new(
+            range.start,
+            RationalTime::zero(range.start.rate),
+        ));
+        self
+    }
+
+    /// Adds the reference clip (for plugins that declare `reads.reference_clip`).
+    pub fn with_reference(mut self, reference: Arc<dyn MediaSource>) -> Context {
+        self.reference = Some(reference);
+        self
+    }
+
+    /// Metadata of the media, with [`MediaMeta::range`] set to the range being processed.
+    pub fn meta(&self) -> &MediaMeta {
+        &self.meta
+    }
+
+    /// Metadata of the reference clip, if one was given.
+    pub fn reference_meta(&self) -> Option<MediaMeta> {
+        self.reference.as_ref().map(|r| r.meta())
+    }
+
+    /// The analysis frames declared in the manifest, over the range being processed.
+    ///
+    /// The stream ends with `Err(PluginError::Cancelled)` as soon as the job is cancelled, so
+    /// `let frame = frame?;` in a loop stops a cancelled plugin promptly.
+    pub fn video_frames(&self) -> FrameStream {
+        match self.reads.video {
+            Some(request) => self.video_frames_with(&request),
+            None => FrameStream::failed(PluginError::Undeclared { what: "video" }),
+        }
+    }
+
+    /// Frames at another size or format than the manifest's (e.g. a second, coarser pass).
+    /// The manifest must still declare video.
+    pub fn video_frames_with(&self, request: &VideoRequest) -> FrameStream {
+        if self.reads.video.is_none() {
+            return FrameStream::failed(PluginError::Undeclared { what: "video" });
+        }
+        open_video(&*self.source, request, self.meta.range, &self.cancel)
+    }
+
+    /// The audio declared in the manifest, over the range being processed; ends with
+    /// `Err(PluginError::Cancelled)` once the job is cancelled.
+    pub fn audio_samples(&self) -> AudioStream {
+        let Some(request) = self.reads.audio else {
+            return AudioStream::failed(PluginError::Undeclared { what: "audio" });
+        };
+        match self.source.open_audio(&request, self.meta.range) {
+            Ok(inner) => AudioStream {
+                inner: Some(inner),
+                pending: None,
+                cancel: self.cancel.clone(),
+            },
+            Err(e) => AudioStream::failed(e.into()),
+        }
+    }
+
+    /// Frames of the whole reference clip, at the manifest's video request.
+    pub fn reference_video_frames(&self) -> FrameStream {
+        let (Some(reference), true, Some(request)) =
+            (&self.reference, self.reads.reference_clip, self.reads.video)
+        else {
+            return FrameStream::failed(PluginError::Undeclared {
+                what: "the reference clip",
+            });
+        };
+        let range = reference.meta().range;
+        open_video(&**reference, &request, range, &self.cancel)
+    }
+
+    /// Reports progress: `fraction` of the work done (clamped to `[0, 1]`) and what is
+    /// happening.
+    pub fn progress(&mut self, fraction: f32, message: &str) {
+        let f = if fraction.is_nan() {
+            0.0
+        } else {
+            fraction.clamp(0.0, 1.0)
+        };
+        self.reporter.progress(f, message);
+    }
+
+    /// True once the job has been cancelled; long computations should check it and return
+    /// `Err(PluginError::Cancelled)`.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// `Err(PluginError::Cancelled)` if the job has been cancelled, for use with `?`.
+    pub fn check_cancelled(&self) -> Result<(), PluginError> {
+        if self.is_cancelled() {
+            Err(PluginError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Writes a log line to the job's log.
+    pub fn log(&mut self, level: LogLevel, message: &str) {
+        self.reporter.log(level, message);
+    }
+}
+
+fn open_video(
+    source: &dyn MediaSource,
+    request: &VideoRequest,
+    range: TimeRange,
+    cancel: &CancelToken,
+) -> FrameStream {
+    match source.open_video(request, range) {
+        Ok(inner) => FrameStream {
+            inner: Some(inner),
+            pending: None,
+            cancel: cancel.clone(),
+            expected: *request,
+        },
+        Err(e) => FrameStream::failed(e.into()),
+    }
+}
+
+/// Video frames for a plugin; see [`Context::video_frames`].
+pub struct FrameStream {
+    inner: Option<VideoIter>,
+    pending: Option<PluginError>,
+    cancel: CancelToken,
+    expected: VideoRequest,
+}
+
+impl FrameStream {
+    fn failed(e: PluginError) -> FrameStream {
+        FrameStream {
+            inner: None,
+            pending: Some(e),
+            cancel: CancelToken::new(),
+            expected: VideoRequest {
+                width: 0,
+                height: 0,
+                format: PixelFormat::Gray8,
+            },
+        }
+    }
+}
+
+impl Iterator for FrameStream {
+    type Item = Result<Frame, PluginError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.pending.take() {
+            self.inner = None;
+            return Some(Err(e));
+        }
+        let inner = self.inner.as_mut()?;
+        if self.cancel.is_cancelled() {
+            self.inner = None;
+            return Some(Err(PluginError::Cancelled));
+        }
+        match inner.next()? {
+            Ok(frame) => {
+                let e = self.expected;
+                if frame.width != e.width
+                    || frame.height != e.height
+                    || frame.format != e.format
+                    || frame.data.len() != e.frame_bytes()
+                {
+                    self.inner = None;
+                    return Some(Err(MediaError::Unsupported(format!(
+                        "the source returned a {}x{} {:?} frame of {} bytes for a {}x{} {:?} request",
+                        frame.width,
+                        frame.height,
+                        frame.format,
+                        frame.data.len(),
+                        e.width,
+                        e.height,
+                        e.format
+                    ))
+                    .into()));
+                }
+                Some(Ok(frame))
+            }
+            Err(err) => {
+                self.inner = None;
+                Some(Err(err.into()))
+            }
+        }
+    }
+}
+
+/// Audio chunks for a plugin; see [`Context::audio_samples`].
+pub struct AudioStream {
+    inner: Option<AudioIter>,
+    pending: Option<PluginError>,
+    cancel: CancelToken,
+}
+
+impl AudioStream {
+    fn failed(e: PluginError) -> AudioStream {
+        AudioStream {
+            inner: None,
+            pending: Some(e),
+            cancel: CancelToken::new(),
+        }
+    }
+}
+
+impl Iterator for AudioStream {
+    type Item = Result<AudioChunk, PluginError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.pending.take() {
+            self.inner = None;
+            return Some(Err(e));
+        }
+        let inner = self.inner.as_mut()?;
+        if self.cancel.is_cancelled() {
+            self.inner = None;
+            return Some(Err(PluginError::Cancelled));
+        }
+        match inner.next()? {
+            Ok(chunk) => Some(Ok(chunk)),
+            Err(err) => {
+                self.inner = None;
+                Some(Err(err.into()))
+            }
+        }
+    }
+}
