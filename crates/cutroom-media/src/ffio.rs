@@ -1,0 +1,178 @@
+//! Internal FFmpeg plumbing shared by the probe and the readers: one-time initialisation,
+//! opening an input with clear errors, rational conversions and packet reading.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use cutroom_timeline::{Rate, RationalTime};
+use ffmpeg_next as ffmpeg;
+
+use crate::MediaError;
+
+static INIT: Once = Once::new();
+
+/// Initialises FFmpeg once per process and keeps its logging quiet (errors reach callers as
+/// [`MediaError`] values; FFmpeg's own log would only repeat them on stderr).
+pub(crate) fn init() {
+    INIT.call_once(|| {
+        // `init` only registers components on old FFmpeg versions and cannot fail on 5.x+.
+        let _ = ffmpeg::init();
+        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Fatal);
+    });
+}
+
+/// Checks the path at the file-system level, then opens it with FFmpeg.
+pub(crate) fn open_input(path: &Path) -> Result<ffmpeg::format::context::Input, MediaError> {
+    init();
+    let owned = || path.to_path_buf();
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(MediaError::NotFound { path: owned() })
+        }
+        Err(e) => {
+            return Err(MediaError::Io {
+                path: owned(),
+                source: e,
+            })
+        }
+    };
+    if meta.is_dir() {
+        return Err(MediaError::NotAFile {
+            path: owned(),
+            kind: "a directory",
+        });
+    }
+    if !meta.is_file() {
+        return Err(MediaError::NotAFile {
+            path: owned(),
+            kind: "not a regular file",
+        });
+    }
+    if meta.len() == 0 {
+        return Err(MediaError::Empty { path: owned() });
+    }
+    // Surface permission problems as an OS error rather than FFmpeg's vaguer message.
+    if let Err(e) = std::fs::File::open(path) {
+        return Err(MediaError::Io {
+            path: owned(),
+            source: e,
+        });
+    }
+    if path.to_str().is_none() {
+        return Err(MediaError::Open {
+            path: owned(),
+            reason: "the path is not valid UTF-8, which FFmpeg's file API requires".into(),
+        });
+    }
+    ffmpeg::format::input(path).map_err(|e| MediaError::Open {
+        path: owned(),
+        reason: describe(e),
+    })
+}
+
+/// FFmpeg's error text, with the common cases phrased for users.
+pub(crate) fn describe(e: ffmpeg::Error) -> String {
+    match e {
+        ffmpeg::Error::InvalidData => {
+            "invalid data (not a media file, an unknown format, or a damaged header)".into()
+        }
+        ffmpeg::Error::Eof => "unexpected end of file".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Converts an FFmpeg rational frame rate to an exact [`Rate`], if it is a usable rate.
+pub(crate) fn rate_of(r: ffmpeg::Rational) -> Option<Rate> {
+    let (n, d) = (r.numerator(), r.denominator());
+    if n <= 0 || d <= 0 {
+        return None;
+    }
+    Rate::new(n as i64, d as i64).ok()
+}
+
+/// The rate whose units are the ticks of a time base (time base 1/90000 → rate 90000/1).
+pub(crate) fn tick_rate(time_base: ffmpeg::Rational) -> Option<Rate> {
+    let (n, d) = (time_base.numerator(), time_base.denominator());
+    if n <= 0 || d <= 0 {
+        return None;
+    }
+    Rate::new(d as i64, n as i64).ok()
+}
+
+/// `ticks` of a stream time base as an exact [`RationalTime`].
+pub(crate) fn ticks_time(ticks: i64, time_base: ffmpeg::Rational) -> Option<RationalTime> {
+    tick_rate(time_base).map(|r| RationalTime::new(ticks, r))
+}
+
+/// Nearest unit at `rate` to `ticks` of `time_base` (the one rounding rule, [`round_div`]).
+///
+/// [`round_div`]: cutroom_timeline::time::round_div
+pub(crate) fn ticks_to_units(ticks: i64, time_base: ffmpeg::Rational, rate: Rate) -> Option<i64> {
+    let num = ticks as i128 * time_base.numerator() as i128 * rate.num() as i128;
+    let den = time_base.denominator() as i128 * rate.den() as i128;
+    cutroom_timeline::time::round_div(num, den).and_then(|v| i64::try_from(v).ok())
+}
+
+/// Largest tick of `time_base` at or before unit `units` of `rate`.
+pub(crate) fn units_to_ticks_floor(units: i64, rate: Rate, time_base: ffmpeg::Rational) -> i64 {
+    let num = units as i128 * rate.den() as i128 * time_base.denominator() as i128;
+    let den = rate.num() as i128 * time_base.numerator() as i128;
+    if den <= 0 {
+        return 0;
+    }
+    let v = num.div_euclid(den);
+    v.clamp(i64::MIN as i128 / 2, i64::MAX as i128 / 2) as i64
+}
+
+/// Outcome of reading one packet.
+pub(crate) enum ReadOutcome {
+    /// A packet was read into the buffer.
+    Packet,
+    /// The demuxer reached the end of the file.
+    Eof,
+}
+
+/// Consecutive unreadable packets tolerated before reading gives up (a demuxer that keeps
+/// reporting invalid data without advancing would otherwise spin forever).
+const MAX_INVALID_PACKETS: u32 = 256;
+
+/// Reads the next packet, skipping a bounded run of packets the demuxer reports as invalid.
+pub(crate) fn read_packet(
+    input: &mut ffmpeg::format::context::Input,
+    packet: &mut ffmpeg::Packet,
+    path: &Path,
+) -> Result<ReadOutcome, MediaError> {
+    let mut invalid = 0u32;
+    loop {
+        match packet.read(input) {
+            Ok(()) => return Ok(ReadOutcome::Packet),
+            Err(ffmpeg::Error::Eof) => return Ok(ReadOutcome::Eof),
+            Err(ffmpeg::Error::InvalidData) if invalid < MAX_INVALID_PACKETS => invalid += 1,
+            Err(ffmpeg::Error::Other { errno }) if errno == libc_eagain() => {
+                invalid += 1;
+                if invalid >= MAX_INVALID_PACKETS {
+                    return Err(read_error(path, "the demuxer made no progress".into()));
+                }
+            }
+            Err(e) => return Err(read_error(path, describe(e))),
+        }
+    }
+}
+
+fn read_error(path: &Path, reason: String) -> MediaError {
+    MediaError::Read {
+        path: PathBuf::from(path),
+        reason,
+    }
+}
+
+/// `EAGAIN` as FFmpeg reports it in `Error::Other`.
+pub(crate) fn libc_eagain() -> i32 {
+    ffmpeg::util::error::EAGAIN
+}
+
+/// Is this the decoder's "send more input" / "no output yet" answer?
+pub(crate) fn is_again(e: &ffmpeg::Error) -> bool {
+    matches!(e, ffmpeg::Error::Other { errno } if *errno == libc_eagain())
+}

@@ -1,0 +1,615 @@
+//! [`VideoReader`]: frames in presentation order, scaled and converted, with exact indices and
+//! frame-accurate seeking.
+
+use std::path::{Path, PathBuf};
+
+use cutroom_timeline::{Rate, RationalTime};
+use ffmpeg_next as ffmpeg;
+use ffmpeg_next::software::scaling;
+
+use crate::ffio::{self, ReadOutcome};
+use crate::MediaError;
+
+/// Pixel layout of the frames a [`VideoReader`] hands out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum PixelFormat {
+    /// 8-bit red, green, blue, alpha; 4 bytes per pixel.
+    Rgba,
+    /// 8-bit luma only; 1 byte per pixel.
+    Gray8,
+    /// 8-bit red, green, blue; 3 bytes per pixel.
+    Rgb24,
+}
+
+impl PixelFormat {
+    /// Bytes per pixel.
+    pub fn bytes_per_pixel(self) -> usize {
+        match self {
+            PixelFormat::Rgba => 4,
+            PixelFormat::Gray8 => 1,
+            PixelFormat::Rgb24 => 3,
+        }
+    }
+
+    fn to_ffmpeg(self) -> ffmpeg::format::Pixel {
+        match self {
+            PixelFormat::Rgba => ffmpeg::format::Pixel::RGBA,
+            PixelFormat::Gray8 => ffmpeg::format::Pixel::GRAY8,
+            PixelFormat::Rgb24 => ffmpeg::format::Pixel::RGB24,
+        }
+    }
+}
+
+/// The frames a [`VideoReader`] should produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct VideoOutput {
+    /// Output width in pixels; 0 keeps the source width.
+    pub width: u32,
+    /// Output height in pixels; 0 keeps the source height.
+    pub height: u32,
+    /// Output pixel layout.
+    pub format: PixelFormat,
+}
+
+impl VideoOutput {
+    /// Frames at the source size in `format`.
+    pub fn source_size(format: PixelFormat) -> VideoOutput {
+        VideoOutput {
+            width: 0,
+            height: 0,
+            format,
+        }
+    }
+}
+
+/// One decoded, converted frame: a plain buffer with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VideoFrame {
+    /// Frame number at the stream's frame rate, counted from the stream's first frame (0).
+    pub index: i64,
+    /// Exact presentation time relative to the stream's start, in the stream's time base.
+    /// Compares exactly with other rates, e.g. `time == RationalTime::new(index, rate)` for
+    /// constant-frame-rate media.
+    pub time: RationalTime,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Bytes per row in `data` (rows are packed: `width * bytes_per_pixel`).
+    pub stride: usize,
+    /// Pixel format of `data`.
+    pub format: PixelFormat,
+    /// `height * stride` bytes, top row first.
+    pub data: Vec<u8>,
+}
+
+impl VideoFrame {
+    /// Bytes held by the frame's pixel buffer.
+    pub fn byte_size(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// Largest output dimension accepted (guards against absurd allocations).
+const MAX_DIMENSION: u32 = 16384;
+
+/// A decoded frame waiting to be converted, or already converted.
+enum Pending {
+    None,
+    Ready(VideoFrame),
+}
+
+/// Streams the frames of a file's first video stream in presentation order.
+///
+/// Decoding runs with FFmpeg frame threading; memory stays bounded (one decoded frame, the
+/// decoder's own reorder/thread buffers, one converted frame) whatever the file's length.
+/// Iterate with [`Iterator::next`] or [`VideoReader::next_frame`]; after an error the reader
+/// is finished (the iterator yields `None`) until the next successful seek.
+pub struct VideoReader {
+    path: PathBuf,
+    input: ffmpeg::format::context::Input,
+    stream_index: usize,
+    time_base: ffmpeg::Rational,
+    tick_rate: Rate,
+    rate: Rate,
+    origin: i64,
+    end_ticks: Option<i64>,
+    decoder: ffmpeg::decoder::Video,
+    output: VideoOutput,
+    out_w: u32,
+    out_h: u32,
+    scaler: Option<(scaling::Context, (ffmpeg::format::Pixel, u32, u32))>,
+    decoded: ffmpeg::frame::Video,
+    scaled: ffmpeg::frame::Video,
+    packet: ffmpeg::Packet,
+    demux_eof: bool,
+    finished: bool,
+    pending: Pending,
+    last_index: Option<i64>,
+    last_packet_end: Option<i64>,
+    frame_count: Option<i64>,
+}
+
+// SAFETY: every FFmpeg object here (format context, codec context, scaler, frames, packet) is
+// owned exclusively by this reader and never shared; FFmpeg allows using such objects from any
+// thread as long as one thread at a time does so, which `&mut self` guarantees. The scaler
+// wrapper lacks the `Send` marker only because ffmpeg-next does not declare it.
+unsafe impl Send for VideoReader {}
+
+impl std::fmt::Debug for VideoReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VideoReader")
+            .field("path", &self.path)
+            .field("rate", &self.rate)
+            .field("output", &self.output)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VideoReader {
+    /// Opens the first video stream of `path`, producing frames as `output` describes.
+    pub fn open(path: impl AsRef<Path>, output: VideoOutput) -> Result<VideoReader, MediaError> {
+        let path = path.as_ref();
+        let owned = || path.to_path_buf();
+        if output.width > MAX_DIMENSION || output.height > MAX_DIMENSION {
+            return Err(MediaError::Convert {
+                path: owned(),
+                reason: format!(
+                    "requested output size {}x{} exceeds {MAX_DIMENSION} pixels",
+                    output.width, output.height
+                ),
+            });
+        }
+        let input = ffio::open_input(path)?;
+        let stream =
+            input
+                .streams()
+                .best(ffmpeg::media::Type::Video)
+                .ok_or(MediaError::NoStream {
+                    path: owned(),
+                    kind: "video",
+                })?;
+        let stream_index = stream.index();
+        let time_base = stream.time_base();
+        let tick_rate = ffio::tick_rate(time_base).ok_or_else(|| MediaError::Unsupported {
+            path: owned(),
+            reason: format!("invalid video time base {time_base}"),
+        })?;
+        let rate = ffio::rate_of(stream.rate())
+            .or_else(|| ffio::rate_of(stream.avg_frame_rate()))
+            .ok_or_else(|| MediaError::Unsupported {
+                path: owned(),
+                reason: "the video stream declares no frame rate".into(),
+            })?;
+        let start = stream.start_time();
+        let origin = if start == ffmpeg::ffi::AV_NOPTS_VALUE {
+            0
+        } else {
+            start
+        };
+        let duration = stream.duration();
+        let end_ticks = (duration > 0 && duration != ffmpeg::ffi::AV_NOPTS_VALUE)
+            .then(|| origin.saturating_add(duration));
+        let frames = stream.frames();
+        let frame_count = (frames > 0).then_some(frames);
+
+        let codec_err = |e: ffmpeg::Error| MediaError::Codec {
+            path: owned(),
+            kind: "video",
+            reason: ffio::describe(e),
+        };
+        let mut ctx =
+            ffmpeg::codec::Context::from_parameters(stream.parameters()).map_err(codec_err)?;
+        ctx.set_threading(ffmpeg::threading::Config {
+            kind: ffmpeg::threading::Type::Frame,
+            count: 0,
+            ..Default::default()
+        });
+        let decoder = ctx.decoder().video().map_err(|e| match e {
+            ffmpeg::Error::DecoderNotFound => MediaError::Codec {
+                path: owned(),
+                kind: "video",
+                reason: format!(
+                    "no decoder for codec {:?} in this FFmpeg build",
+                    stream.parameters().id()
+                ),
+            },
+            other => codec_err(other),
+        })?;
+        let (src_w, src_h) = (decoder.width(), decoder.height());
+        let out_w = if output.width == 0 {
+            src_w
+        } else {
+            output.width
+        };
+        let out_h = if output.height == 0 {
+            src_h
+        } else {
+            output.height
+        };
+        if out_w == 0 || out_h == 0 || out_w > MAX_DIMENSION || out_h > MAX_DIMENSION {
+            return Err(MediaError::Unsupported {
+                path: owned(),
+                reason: format!("video size {src_w}x{src_h} cannot be converted"),
+            });
+        }
+
+        Ok(VideoReader {
+            path: owned(),
+            input,
+            stream_index,
+            time_base,
+            tick_rate,
+            rate,
+            origin,
+            end_ticks,
+            decoder,
+            output,
+            out_w,
+            out_h,
+            scaler: None,
+            decoded: ffmpeg::frame::Video::empty(),
+            scaled: ffmpeg::frame::Video::empty(),
+            packet: ffmpeg::Packet::empty(),
+            demux_eof: false,
+            finished: false,
+            pending: Pending::None,
+            last_index: None,
+            last_packet_end: None,
+            frame_count,
+        })
+    }
+
+    /// The frame rate frame indices are counted at (exact, e.g. 30000/1001).
+    pub fn rate(&self) -> Rate {
+        self.rate
+    }
+
+    /// The output frames' size `(width, height)`.
+    pub fn output_size(&self) -> (u32, u32) {
+        (self.out_w, self.out_h)
+    }
+
+    /// The output specification this reader was opened with.
+    pub fn output(&self) -> VideoOutput {
+        self.output
+    }
+
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Number of frames the container declares, if it does.
+    pub fn frame_count(&self) -> Option<i64> {
+        self.frame_count
+    }
+
+    /// The next frame in presentation order, `Ok(None)` at the end of the stream.
+    pub fn next_frame(&mut self) -> Result<Option<VideoFrame>, MediaError> {
+        if let Pending::Ready(frame) = std::mem::replace(&mut self.pending, Pending::None) {
+            return Ok(Some(frame));
+        }
+        if self.finished {
+            return Ok(None);
+        }
+        match self.decode_next(None) {
+            Ok(Some(index)) => match self.convert(index) {
+                Ok(frame) => Ok(Some(frame)),
+                Err(e) => {
+                    self.finished = true;
+                    Err(e)
+                }
+            },
+            Ok(None) => {
+                self.finished = true;
+                Ok(None)
+            }
+            Err(e) => {
+                self.finished = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Positions the reader so that the next frame returned is frame `n` (or, if the stream
+    /// has no frame `n` — a gap in variable-rate media — the first frame after it).
+    ///
+    /// Seeks back to the nearest keyframe at or before `n`, decodes forward and discards frames
+    /// before `n` without converting them. Seeking past the last frame is an error.
+    pub fn seek_to_frame(&mut self, n: i64) -> Result<(), MediaError> {
+        if n < 0 {
+            return Err(self.seek_error(format!("frame {n} is negative")));
+        }
+        let target =
+            ffio::units_to_ticks_floor(n, self.rate, self.time_base).saturating_add(self.origin);
+        // Back off further each time the demuxer lands after the target.
+        let one_second =
+            ffio::units_to_ticks_floor(1, Rate::new(1, 1).unwrap_or(self.rate), self.time_base)
+                .max(1);
+        let mut back = 0i64;
+        for attempt in 0..6 {
+            let ts = if attempt == 5 {
+                i64::MIN
+            } else {
+                target.saturating_sub(back)
+            };
+            self.raw_seek(ts)?;
+            match self.decode_next(Some(n)) {
+                Ok(Some(first)) => {
+                    if first <= n || ts == i64::MIN {
+                        // Discard up to n.
+                        let mut idx = first;
+                        while idx < n {
+                            match self.decode_next(Some(n))? {
+                                Some(i) => idx = i,
+                                None => {
+                                    self.finished = true;
+                                    return Err(self.seek_error(format!(
+                                        "frame {n} is past the end of the stream (last frame {idx})"
+                                    )));
+                                }
+                            }
+                        }
+                        let frame = self.convert(idx)?;
+                        self.pending = Pending::Ready(frame);
+                        return Ok(());
+                    }
+                    back = if back == 0 {
+                        one_second
+                    } else {
+                        back.saturating_mul(4)
+                    };
+                }
+                Ok(None) => {
+                    if ts == i64::MIN || target <= self.origin {
+                        self.finished = true;
+                        return Err(self.seek_error(format!("frame {n}: the stream has no frames")));
+                    }
+                    // Seeking landed at the end: the target may be past the end, or the index
+                    // is poor. Retry from further back; the final attempt decides.
+                    back = if back == 0 {
+                        one_second
+                    } else {
+                        back.saturating_mul(4)
+                    };
+                }
+                Err(e) => {
+                    self.finished = true;
+                    return Err(e);
+                }
+            }
+        }
+        Err(self.seek_error(format!("frame {n} could not be reached")))
+    }
+
+    fn seek_error(&self, reason: String) -> MediaError {
+        MediaError::Seek {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    fn raw_seek(&mut self, ts: i64) -> Result<(), MediaError> {
+        // SAFETY: the context is open; seeking within one stream's time base to a keyframe at
+        // or before `ts` (max_ts = ts).
+        let ret = unsafe {
+            ffmpeg::ffi::avformat_seek_file(
+                self.input.as_mut_ptr(),
+                self.stream_index as i32,
+                i64::MIN,
+                ts,
+                ts,
+                0,
+            )
+        };
+        if ret < 0 {
+            // Some demuxers only implement the older API: retry with it.
+            // SAFETY: as above.
+            let ret2 = unsafe {
+                ffmpeg::ffi::av_seek_frame(
+                    self.input.as_mut_ptr(),
+                    self.stream_index as i32,
+                    ts,
+                    ffmpeg::ffi::AVSEEK_FLAG_BACKWARD,
+                )
+            };
+            if ret2 < 0 {
+                return Err(self.seek_error(ffio::describe(ffmpeg::Error::from(ret))));
+            }
+        }
+        self.decoder.flush();
+        self.demux_eof = false;
+        self.finished = false;
+        self.pending = Pending::None;
+        self.last_index = None;
+        self.last_packet_end = None;
+        Ok(())
+    }
+
+    /// Decodes the next frame into `self.decoded` and returns its index (`None` at the end).
+    /// `_hint` is the frame being sought, if any (kept for future skipping heuristics).
+    fn decode_next(&mut self, _hint: Option<i64>) -> Result<Option<i64>, MediaError> {
+        loop {
+            match self.decoder.receive_frame(&mut self.decoded) {
+                Ok(()) => {
+                    let index = self.index_of_decoded();
+                    self.last_index = Some(index);
+                    return Ok(Some(index));
+                }
+                Err(ffmpeg::Error::Eof) => {
+                    self.check_complete()?;
+                    return Ok(None);
+                }
+                Err(e) if ffio::is_again(&e) => {}
+                Err(e) => return Err(self.decode_error(e)),
+            }
+            if self.demux_eof {
+                // Decoder drained without reporting EOF: treat as end.
+                return Ok(None);
+            }
+            // Feed one packet of our stream (or EOF).
+            loop {
+                match ffio::read_packet(&mut self.input, &mut self.packet, &self.path)? {
+                    ReadOutcome::Packet => {
+                        if self.packet.stream() != self.stream_index {
+                            continue;
+                        }
+                        if let Some(p) = self.packet.pts().or(self.packet.dts()) {
+                            let end = p.saturating_add(self.packet.duration().max(0));
+                            self.last_packet_end =
+                                Some(self.last_packet_end.map_or(end, |e| e.max(end)));
+                        }
+                        match self.decoder.send_packet(&self.packet) {
+                            Ok(()) => {}
+                            Err(e) if ffio::is_again(&e) => {
+                                // Decoder full: should not happen after EAGAIN from receive;
+                                // drop nothing, retry receiving first.
+                                return Err(MediaError::Decode {
+                                    path: self.path.clone(),
+                                    reason: "decoder refused input while having no output".into(),
+                                });
+                            }
+                            Err(e) => return Err(self.decode_error(e)),
+                        }
+                        break;
+                    }
+                    ReadOutcome::Eof => {
+                        self.demux_eof = true;
+                        match self.decoder.send_eof() {
+                            Ok(()) | Err(ffmpeg::Error::Eof) => {}
+                            Err(e) => return Err(self.decode_error(e)),
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn decode_error(&self, e: ffmpeg::Error) -> MediaError {
+        let at = match self.last_index {
+            Some(i) => format!(" after frame {i}"),
+            None => String::new(),
+        };
+        MediaError::Decode {
+            path: self.path.clone(),
+            reason: format!("{}{at}", ffio::describe(e)),
+        }
+    }
+
+    /// At the end of the stream: did the packets reach the length the container declares?
+    fn check_complete(&self) -> Result<(), MediaError> {
+        let (Some(end), Some(last)) = (self.end_ticks, self.last_packet_end) else {
+            return Ok(());
+        };
+        // Allow half a second of slack for muxers whose declared duration is approximate.
+        let slack =
+            ffio::units_to_ticks_floor(1, Rate::new(2, 1).unwrap_or(self.rate), self.time_base);
+        if last.saturating_add(slack) < end {
+            let secs = |t: i64| RationalTime::new(t - self.origin, self.tick_rate).to_seconds();
+            return Err(MediaError::EndedEarly {
+                path: self.path.clone(),
+                reason: format!(
+                    "video data stops at {:.3} s but the container declares {:.3} s",
+                    secs(last),
+                    secs(end)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn index_of_decoded(&self) -> i64 {
+        let ts = self.decoded.timestamp().or(self.decoded.pts());
+        match ts {
+            Some(t) => ffio::ticks_to_units(t - self.origin, self.time_base, self.rate)
+                .unwrap_or_else(|| self.last_index.map_or(0, |i| i + 1)),
+            None => self.last_index.map_or(0, |i| i + 1),
+        }
+    }
+
+    fn convert(&mut self, index: i64) -> Result<VideoFrame, MediaError> {
+        let (fmt, w, h) = (
+            self.decoded.format(),
+            self.decoded.width(),
+            self.decoded.height(),
+        );
+        let conv_err = |path: &Path, reason: String| MediaError::Convert {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if w == 0 || h == 0 || fmt == ffmpeg::format::Pixel::None {
+            return Err(conv_err(
+                &self.path,
+                format!("decoded frame {index} is empty"),
+            ));
+        }
+        let key = (fmt, w, h);
+        if self.scaler.as_ref().map(|(_, k)| *k) != Some(key) {
+            let ctx = scaling::Context::get(
+                fmt,
+                w,
+                h,
+                self.output.format.to_ffmpeg(),
+                self.out_w,
+                self.out_h,
+                scaling::Flags::BILINEAR,
+            )
+            .map_err(|e| {
+                conv_err(
+                    &self.path,
+                    format!(
+                        "cannot convert {fmt:?} {w}x{h} to {:?}: {e}",
+                        self.output.format
+                    ),
+                )
+            })?;
+            self.scaler = Some((ctx, key));
+            self.scaled = ffmpeg::frame::Video::empty();
+        }
+        let Some((scaler, _)) = self.scaler.as_mut() else {
+            return Err(conv_err(&self.path, "no scaler".into()));
+        };
+        scaler
+            .run(&self.decoded, &mut self.scaled)
+            .map_err(|e| conv_err(&self.path, format!("scaling frame {index}: {e}")))?;
+        let bpp = self.output.format.bytes_per_pixel();
+        let row = self.out_w as usize * bpp;
+        let src_stride = self.scaled.stride(0);
+        let src = self.scaled.data(0);
+        let mut data = Vec::with_capacity(row * self.out_h as usize);
+        for y in 0..self.out_h as usize {
+            let start = y * src_stride;
+            let Some(line) = src.get(start..start + row) else {
+                return Err(conv_err(
+                    &self.path,
+                    format!("scaled frame {index} is short"),
+                ));
+            };
+            data.extend_from_slice(line);
+        }
+        let pts = self.decoded.timestamp().or(self.decoded.pts());
+        let time = match pts {
+            Some(t) => RationalTime::new(t - self.origin, self.tick_rate),
+            None => RationalTime::new(index, self.rate),
+        };
+        Ok(VideoFrame {
+            index,
+            time,
+            width: self.out_w,
+            height: self.out_h,
+            stride: row,
+            format: self.output.format,
+            data,
+        })
+    }
+}
+
+impl Iterator for VideoReader {
+    type Item = Result<VideoFrame, MediaError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_frame().transpose()
+    }
+}
