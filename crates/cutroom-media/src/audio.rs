@@ -347,8 +347,8 @@ impl AudioReader {
         MediaError::Decode {
             path: self.path.clone(),
             reason: match self.position {
-                Some(p) => format!("{} near output sample {p}", ffio::describe(e)),
-                None => ffio::describe(e),
+                Some(p) => format!("{} near output sample {p}", ffio::describe_decode(e)),
+                None => ffio::describe_decode(e),
             },
         }
     }

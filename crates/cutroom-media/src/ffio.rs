@@ -65,10 +65,19 @@ pub(crate) fn open_input(path: &Path) -> Result<ffmpeg::format::context::Input, 
             reason: "the path is not valid UTF-8, which FFmpeg's file API requires".into(),
         });
     }
-    ffmpeg::format::input(path).map_err(|e| MediaError::Open {
+    let input = ffmpeg::format::input(path).map_err(|e| MediaError::Open {
         path: owned(),
         reason: describe(e),
-    })
+    })?;
+    // FFmpeg's `tty` demuxer accepts any text file (by extension) and renders it as ANSI art;
+    // for an editor such a file is not media.
+    if input.format().name() == "tty" {
+        return Err(MediaError::Open {
+            path: owned(),
+            reason: "this is a text file, not audio or video".into(),
+        });
+    }
+    Ok(input)
 }
 
 /// FFmpeg's error text, with the common cases phrased for users.
@@ -79,6 +88,14 @@ pub(crate) fn describe(e: ffmpeg::Error) -> String {
         }
         ffmpeg::Error::Eof => "unexpected end of file".into(),
         other => other.to_string(),
+    }
+}
+
+/// FFmpeg's error text for a failure while decoding an opened stream.
+pub(crate) fn describe_decode(e: ffmpeg::Error) -> String {
+    match e {
+        ffmpeg::Error::InvalidData => "corrupt data in the stream".into(),
+        other => describe(other),
     }
 }
 

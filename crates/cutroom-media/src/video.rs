@@ -494,7 +494,7 @@ impl VideoReader {
         };
         MediaError::Decode {
             path: self.path.clone(),
-            reason: format!("{}{at}", ffio::describe(e)),
+            reason: format!("{}{at}", ffio::describe_decode(e)),
         }
     }
 

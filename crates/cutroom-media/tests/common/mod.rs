@@ -49,7 +49,12 @@ pub fn barcode_clip(
 ) -> PathBuf {
     let path = dir.join(name);
     let src = format!("testsrc2=size=320x240:rate={rate}");
-    let mut vf = format!("scale={}:{},{}", size.0, size.1, barcode_filter(size.0));
+    let mut vf = format!(
+        "scale={}:{},format=yuv420p,{}",
+        size.0,
+        size.1,
+        barcode_filter(size.0)
+    );
     if !extra_vf.is_empty() {
         vf.push(',');
         vf.push_str(extra_vf);

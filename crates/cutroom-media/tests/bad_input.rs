@@ -1,0 +1,204 @@
+//! Bad input gives an error naming the file and the cause; never a panic, never a hang.
+
+mod common;
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{barcode_clip, h264};
+use cutroom_media::{
+    probe, AudioOutput, AudioReader, MediaError, PixelFormat, VideoOutput, VideoReader,
+};
+
+fn gray() -> VideoOutput {
+    VideoOutput::source_size(PixelFormat::Gray8)
+}
+
+/// Every entry point fails on `path` with an error whose message names the file and contains
+/// `cause`.
+fn assert_all_fail(path: &Path, cause: &str) {
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let errors = [
+        probe(path).map(|_| ()).unwrap_err(),
+        VideoReader::open(path, gray()).map(|_| ()).unwrap_err(),
+        AudioReader::open(
+            path,
+            AudioOutput {
+                sample_rate: 16000,
+                channels: 1,
+            },
+        )
+        .map(|_| ())
+        .unwrap_err(),
+    ];
+    for e in errors {
+        let msg = e.to_string();
+        assert!(msg.contains(name), "message does not name the file: {msg}");
+        assert!(msg.contains(cause), "message lacks {cause:?}: {msg}");
+        assert_eq!(e.path(), path);
+    }
+}
+
+/// Decodes every frame on another thread; returns the number of frames decoded and the error
+/// that ended decoding, if any. Panics if decoding takes longer than a minute (a hang).
+fn decode_all_with_deadline(path: &Path) -> (usize, Option<MediaError>) {
+    let (tx, rx) = mpsc::channel();
+    let p = path.to_path_buf();
+    std::thread::spawn(move || {
+        let mut n = 0;
+        let mut error = None;
+        match VideoReader::open(&p, gray()) {
+            Ok(reader) => {
+                for frame in reader {
+                    match frame {
+                        Ok(_) => n += 1,
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => error = Some(e),
+        }
+        let _ = tx.send((n, error));
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("decoding {} hung", path.display()))
+}
+
+#[test]
+fn missing_file_gives_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_all_fail(&dir.path().join("nowhere.mp4"), "not found");
+}
+
+#[test]
+fn zero_byte_file_gives_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("empty.mp4");
+    std::fs::write(&p, b"").unwrap();
+    assert_all_fail(&p, "empty");
+}
+
+#[test]
+fn random_bytes_named_mp4_give_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("noise.mp4");
+    let mut rng = common::Lcg(99);
+    let bytes: Vec<u8> = (0..100_000).map(|_| rng.below(256) as u8).collect();
+    std::fs::write(&p, bytes).unwrap();
+    assert_all_fail(&p, "cannot open as media");
+}
+
+#[test]
+fn text_file_gives_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("notes.txt");
+    std::fs::write(&p, "This is not a video.\nJust some words.\n".repeat(50)).unwrap();
+    assert_all_fail(&p, "cannot open as media");
+}
+
+#[test]
+fn directory_gives_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("folder.mp4");
+    std::fs::create_dir(&p).unwrap();
+    assert_all_fail(&p, "not a regular file");
+}
+
+/// Tests usually run as root, and root reads files whatever their mode. When the process can
+/// really not read the file the error must say so; as root the file must simply open normally.
+#[test]
+fn unreadable_file_gives_a_permission_error_or_opens_as_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = barcode_clip(
+        dir.path(),
+        "locked.mp4",
+        "25",
+        (320, 240),
+        5,
+        "",
+        &h264("5"),
+    );
+    std::fs::set_permissions(&clip, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let readable_anyway = std::fs::File::open(&clip).is_ok();
+    let result = probe(&clip);
+    std::fs::set_permissions(&clip, std::fs::Permissions::from_mode(0o644)).unwrap();
+    if readable_anyway {
+        assert!(
+            result.is_ok(),
+            "root can read it, so probe must succeed: {result:?}"
+        );
+    } else {
+        let msg = result.unwrap_err().to_string();
+        assert!(
+            msg.contains("locked.mp4") && msg.contains("ermission"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn truncated_mp4_gives_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = barcode_clip(dir.path(), "cut.mp4", "25", (320, 240), 50, "", &h264("10"));
+    let bytes = std::fs::read(&clip).unwrap();
+    std::fs::write(&clip, &bytes[..bytes.len() / 2]).unwrap();
+    // The index (moov) is at the end of a plain ffmpeg MP4: without it nothing opens.
+    assert_all_fail(&clip, "cannot open as media");
+}
+
+#[test]
+fn truncated_faststart_mp4_ends_with_an_error_after_the_frames_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = h264("10");
+    args.extend(["-movflags", "+faststart"]);
+    let clip = barcode_clip(dir.path(), "early.mp4", "25", (320, 240), 100, "", &args);
+    let bytes = std::fs::read(&clip).unwrap();
+    std::fs::write(&clip, &bytes[..bytes.len() / 2]).unwrap();
+    let mut reader = VideoReader::open(&clip, gray()).unwrap();
+    let mut good = 0;
+    let err = loop {
+        match reader.next() {
+            Some(Ok(_)) => good += 1,
+            Some(Err(e)) => break e,
+            None => panic!("a truncated stream must not end cleanly ({good} frames)"),
+        }
+    };
+    assert!(good > 10 && good < 100, "{good} frames before the error");
+    let msg = err.to_string();
+    assert!(msg.contains("early.mp4"), "{msg}");
+    assert!(reader.next().is_none(), "the iterator ends after the error");
+}
+
+#[test]
+fn corrupted_middle_ends_without_hanging_or_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = barcode_clip(
+        dir.path(),
+        "damaged.mp4",
+        "25",
+        (320, 240),
+        100,
+        "",
+        &h264("25"),
+    );
+    let mut bytes = std::fs::read(&clip).unwrap();
+    let (a, b) = (bytes.len() * 2 / 5, bytes.len() * 3 / 5);
+    let mut rng = common::Lcg(3);
+    for byte in &mut bytes[a..b] {
+        *byte = rng.below(256) as u8;
+    }
+    std::fs::write(&clip, bytes).unwrap();
+    let (frames, err) = decode_all_with_deadline(&clip);
+    // The frames before the damage decode, then the iterator ends with the error.
+    assert!(frames > 0 && frames < 100, "{frames} frames");
+    let msg = err.expect("the damage is reported").to_string();
+    assert!(
+        msg.contains("damaged.mp4") && msg.contains("corrupt"),
+        "{msg}"
+    );
+}
