@@ -12,12 +12,14 @@
 //! Every error is a [`MediaError`] naming the file and the cause; bad input never panics.
 
 pub mod audio;
+pub mod cache;
 mod error;
 mod ffio;
 pub mod probe;
 pub mod video;
 
 pub use audio::{AudioChunk, AudioOutput, AudioReader};
+pub use cache::{FrameCache, FrameKey};
 pub use error::MediaError;
 pub use probe::{
     probe, AudioStreamInfo, MediaInfo, StreamInfo, StreamKind, SubtitleStreamInfo, VideoStreamInfo,
