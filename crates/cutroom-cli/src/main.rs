@@ -24,6 +24,8 @@ enum Command {
     Convert(commands::convert::Args),
     /// Describe a timeline, project, subtitle or LUT file.
     Info(commands::info::Args),
+    /// Describe a media file: container, duration, streams, frame rate, timecode.
+    Probe(commands::probe::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Convert(args)) => commands::convert::run(&args),
         Some(Command::Info(args)) => commands::info::run(&args),
+        Some(Command::Probe(args)) => commands::probe::run(&args),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();

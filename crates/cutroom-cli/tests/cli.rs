@@ -24,18 +24,33 @@ fn srt_converts_to_webvtt_and_back_unchanged() {
     let back = dir.path().join("back.srt");
     std::fs::write(&srt, SRT).unwrap();
     let out = cutroom(&["convert", p(&srt), p(&vtt)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let vtt_text = std::fs::read_to_string(&vtt).unwrap();
     assert!(vtt_text.starts_with("WEBVTT"), "{vtt_text}");
-    assert!(vtt_text.contains("00:01:00.040 --> 00:01:03.000"), "{vtt_text}");
+    assert!(
+        vtt_text.contains("00:01:00.040 --> 00:01:03.000"),
+        "{vtt_text}"
+    );
     let out = cutroom(&["convert", p(&vtt), p(&back)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let a = cutroom_timeline::formats::read_subtitles(&srt).unwrap();
     let b = cutroom_timeline::formats::read_subtitles(&back).unwrap();
     assert_eq!(a.len(), 2);
     assert_eq!(
-        a.iter().map(|c| (c.range, c.text.clone())).collect::<Vec<_>>(),
-        b.iter().map(|c| (c.range, c.text.clone())).collect::<Vec<_>>()
+        a.iter()
+            .map(|c| (c.range, c.text.clone()))
+            .collect::<Vec<_>>(),
+        b.iter()
+            .map(|c| (c.range, c.text.clone()))
+            .collect::<Vec<_>>()
     );
 }
 
@@ -45,7 +60,11 @@ fn info_json_counts_cues() {
     let srt = dir.path().join("in.srt");
     std::fs::write(&srt, SRT).unwrap();
     let out = cutroom(&["info", "--json", p(&srt)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["type"], "subtitles");
     assert_eq!(v["cues"], 2);
@@ -107,4 +126,125 @@ fn missing_input_names_the_file() {
 fn bad_rate_is_a_usage_error() {
     let out = cutroom(&["info", "--rate", "0", "x.edl"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn probe_json_reports_exact_ntsc_rate_and_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc2=size=320x240:rate=30000/1001:duration=1")
+        .args(["-f", "lavfi", "-i", "sine=duration=1:sample_rate=48000"])
+        .args(["-c:v", "libx264", "-c:a", "aac", "-shortest"])
+        .arg(&clip)
+        .status()
+        .expect("ffmpeg is installed by `make test-deps`");
+    assert!(status.success());
+    let out = cutroom(&["probe", "--json", p(&clip)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let video = v["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["type"] == "video")
+        .expect("a video stream");
+    assert_eq!(video["width"], 320);
+    assert_eq!(video["height"], 240);
+    assert_eq!(video["frame_rate"]["num"], 30000);
+    assert_eq!(video["frame_rate"]["den"], 1001);
+    let audio = v["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["type"] == "audio")
+        .expect("an audio stream");
+    assert_eq!(audio["sample_rate"], 48000);
+}
+
+#[test]
+fn probe_of_random_bytes_fails_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("noise.mp4");
+    let bytes: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    std::fs::write(&f, bytes).unwrap();
+    let out = cutroom(&["probe", p(&f)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("noise.mp4"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn output_closed_early_is_not_an_error() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .args([
+            "info",
+            "--json",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../assets/examples/demo.otio"
+            ),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn edl_converts_to_otio_and_fcpxml_keeping_every_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let edl = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../assets/examples/demo.edl"
+    );
+    let otio = dir.path().join("demo.otio");
+    let back = dir.path().join("back.edl");
+    let fcpxml = dir.path().join("demo.fcpxml");
+    let project = dir.path().join("demo.cutroom");
+    for (from, to) in [
+        (edl, p(&otio)),
+        (p(&otio), p(&back)),
+        (p(&otio), p(&fcpxml)),
+        (p(&otio), p(&project)),
+    ] {
+        let out = cutroom(&["convert", "--rate", "29.97", "--drop-frame", from, to]);
+        assert!(
+            out.status.success(),
+            "{from} -> {to}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    use cutroom_timeline::formats::{read_timeline, ReadOptions};
+    let opts = ReadOptions {
+        edl_rate: cutroom_timeline::Rate::FPS_29_97,
+    };
+    let a = read_timeline(Path::new(edl), &opts).unwrap();
+    let b = read_timeline(&back, &opts).unwrap();
+    let c = read_timeline(&otio, &opts).unwrap();
+    let ranges = |tl: &cutroom_timeline::Timeline| -> Vec<_> {
+        tl.clips_with_ranges()
+            .into_iter()
+            .map(|(_, clip, r)| (clip.name.clone(), clip.source_range, r))
+            .collect()
+    };
+    assert_eq!(ranges(&a), ranges(&b));
+    assert_eq!(ranges(&a), ranges(&c));
+    assert_eq!(a.global_start, c.global_start);
+    let proj = cutroom_timeline::project_file::load(&project).unwrap();
+    assert_eq!(ranges(&proj.timelines[0]), ranges(&a));
+    assert!(std::fs::read_to_string(&fcpxml)
+        .unwrap()
+        .contains("<fcpxml version=\"1.9\">"));
 }

@@ -1,5 +1,6 @@
 //! `cutroom info FILE [--json]`.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -90,51 +91,58 @@ pub fn run(args: &Args) -> Result<()> {
         }),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&info)?);
+        super::emit(&(serde_json::to_string_pretty(&info)? + "\n"))?;
     } else {
-        print_text(&info, &doc);
+        let mut text = String::new();
+        print_text(&mut text, &info, &doc);
+        super::emit(&text)?;
     }
     Ok(())
 }
 
-fn print_text(info: &Value, doc: &Document) {
+fn print_text(o: &mut String, info: &Value, doc: &Document) {
     match doc {
-        Document::Timeline(tl) => print_timeline(tl),
+        Document::Timeline(tl) => print_timeline(o, tl),
         Document::Project(p) => {
-            println!(
+            writeln!(
+                o,
                 "project {:?}: {} media, {} timeline(s)",
                 p.name,
                 p.media.len(),
                 p.timelines.len()
-            );
+            )
+            .expect("writing to a String cannot fail");
             for tl in &p.timelines {
-                print_timeline(tl);
+                print_timeline(o, tl);
             }
         }
         _ => {
             if let Some(obj) = info.as_object() {
                 for (k, v) in obj {
-                    println!("{k}: {v}");
+                    writeln!(o, "{k}: {v}").expect("writing to a String cannot fail");
                 }
             }
         }
     }
 }
 
-fn print_timeline(tl: &Timeline) {
+fn print_timeline(o: &mut String, tl: &Timeline) {
     let d = tl.duration();
-    println!(
+    writeln!(
+        o,
         "timeline {:?} at {} fps, {} frames ({})",
         tl.name,
         tl.rate,
         d.to_frames(tl.rate),
         d.to_timecode(tl.rate, tl.rate.supports_drop_frame())
-    );
+    )
+    .expect("writing to a String cannot fail");
     for t in &tl.tracks {
         let what = match t.kind {
             TrackKind::Subtitle => format!("{} cues", t.cues.len()),
             _ => format!("{} items", t.items.len()),
         };
-        println!("  {:?} track {:?}: {}", t.kind, t.name, what);
+        writeln!(o, "  {:?} track {:?}: {}", t.kind, t.name, what)
+            .expect("writing to a String cannot fail");
     }
 }

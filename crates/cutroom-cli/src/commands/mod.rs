@@ -2,12 +2,23 @@
 
 pub mod convert;
 pub mod info;
+pub mod probe;
 
 use std::path::Path;
 
 use anyhow::{bail, Result};
 use cutroom_timeline::formats::{self, ReadOptions, SubtitleFormat, TimelineFormat};
 use cutroom_timeline::{project_file, ColorTransform, Project, SubtitleCue, Timeline};
+
+/// Writes `text` to stdout. A closed pipe (`cutroom info x | head -1`) is not an error.
+pub fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
 
 /// Formats an error chain on one line ("reading x.srt: x.srt:3: bad timestamp").
 pub fn one_line(e: &anyhow::Error) -> String {
