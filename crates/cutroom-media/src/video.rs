@@ -312,6 +312,22 @@ impl VideoReader {
         }
     }
 
+    /// Decodes the next frame without converting it (no scaling, no copy) and returns its
+    /// index; `Ok(None)` at the end. For skimming and for measuring raw decode speed.
+    pub fn skip_frame(&mut self) -> Result<Option<i64>, MediaError> {
+        if let Pending::Ready(frame) = std::mem::replace(&mut self.pending, Pending::None) {
+            return Ok(Some(frame.index));
+        }
+        if self.finished {
+            return Ok(None);
+        }
+        let result = self.decode_next(None);
+        if !matches!(result, Ok(Some(_))) {
+            self.finished = true;
+        }
+        result
+    }
+
     /// Positions the reader so that the next frame returned is frame `n` (or, if the stream
     /// has no frame `n` — a gap in variable-rate media — the first frame after it).
     ///
@@ -507,7 +523,9 @@ impl VideoReader {
         let slack =
             ffio::units_to_ticks_floor(1, Rate::new(2, 1).unwrap_or(self.rate), self.time_base);
         if last.saturating_add(slack) < end {
-            let secs = |t: i64| RationalTime::new(t - self.origin, self.tick_rate).to_seconds();
+            let secs = |t: i64| {
+                RationalTime::new(t.saturating_sub(self.origin), self.tick_rate).to_seconds()
+            };
             return Err(MediaError::EndedEarly {
                 path: self.path.clone(),
                 reason: format!(
@@ -523,8 +541,10 @@ impl VideoReader {
     fn index_of_decoded(&self) -> i64 {
         let ts = self.decoded.timestamp().or(self.decoded.pts());
         match ts {
-            Some(t) => ffio::ticks_to_units(t - self.origin, self.time_base, self.rate)
-                .unwrap_or_else(|| self.last_index.map_or(0, |i| i + 1)),
+            Some(t) => {
+                ffio::ticks_to_units(t.saturating_sub(self.origin), self.time_base, self.rate)
+                    .unwrap_or_else(|| self.last_index.map_or(0, |i| i + 1))
+            }
             None => self.last_index.map_or(0, |i| i + 1),
         }
     }
@@ -591,7 +611,7 @@ impl VideoReader {
         }
         let pts = self.decoded.timestamp().or(self.decoded.pts());
         let time = match pts {
-            Some(t) => RationalTime::new(t - self.origin, self.tick_rate),
+            Some(t) => RationalTime::new(t.saturating_sub(self.origin), self.tick_rate),
             None => RationalTime::new(index, self.rate),
         };
         Ok(VideoFrame {
