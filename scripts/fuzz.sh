@@ -11,6 +11,9 @@
 #
 # cargo-fuzz needs nightly-only compiler flags; with only a stable toolchain installed,
 # RUSTC_BOOTSTRAP=1 unlocks them.
+#
+# FUZZ_KEEP_GOING=1 keeps fuzzing after a crash (libFuzzer -fork=1 -ignore_crashes=1), to
+# collect several distinct findings in one run.
 set -euo pipefail
 
 seconds="${1:-60}"
@@ -43,17 +46,32 @@ for target in "${targets[@]}"; do
     mkdir -p "corpus/$target" "artifacts/$target"
     log="$(mktemp)"
     echo "== $target: fuzzing for ${seconds}s"
+    extra=()
+    if [ "${FUZZ_KEEP_GOING:-0}" = 1 ]; then
+        extra=(-fork=1 -ignore_crashes=1)
+    fi
+    before="$(find "artifacts/$target" -type f | wc -l)"
     set +e
     cargo fuzz run "$target" "corpus/$target" -- \
         -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 >"$log" 2>&1
+        -print_final_stats=1 "${extra[@]}" >"$log" 2>&1
     rc=$?
     set -e
-    execs[$target]="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
+    n="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
+    if [ -z "$n" ]; then
+        # Fork mode (or a crash before the final stats): the last progress line's #count.
+        n="$(grep -oE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')"
+    fi
+    execs[$target]="$n"
+    found=$(( $(find "artifacts/$target" -type f | wc -l) - before ))
+    if [ "$rc" -eq 0 ] && [ "$found" -gt 0 ]; then
+        # Fork mode ignores crashes but still saves them.
+        rc=1
+    fi
     if [ "$rc" -eq 0 ]; then
         status[$target]="ok"
     else
-        status[$target]="FAILED (exit $rc; see artifacts/$target)"
+        status[$target]="FAILED (exit $rc, $found new in artifacts/$target)"
         grep -E "panicked at|ERROR: libFuzzer|SUMMARY|Test unit written" "$log" | head -n 8 >&2 || true
         tail -n 5 "$log" >&2
     fi
