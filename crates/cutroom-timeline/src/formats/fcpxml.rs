@@ -332,7 +332,13 @@ fn media_url(media: &MediaReference) -> String {
     let Some(target) = media.target_url.as_deref() else {
         return encode_path(&media.name.replace(['/', '\\'], "_"));
     };
-    if has_scheme(target) {
+    // `file:` without `//` is read back as a relative path (see `url_to_target`), so such a
+    // target is written as a path too, with its colon encoded, to survive a round trip.
+    let bare_file = target
+        .get(..5)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("file:"))
+        && !target[5..].starts_with("//");
+    if has_scheme(target) && !bare_file {
         // Already a URL: only encode what may not appear in one.
         let mut out = String::with_capacity(target.len());
         for c in target.chars() {
@@ -2158,6 +2164,17 @@ mod tests {
         );
         assert!(url_to_target("file:///tmp/%ZZ").is_err());
         assert!(url_to_target("file:///tmp/%FF").is_err());
+    }
+
+    #[test]
+    fn a_file_colon_target_without_slashes_survives_a_round_trip() {
+        // Found by the fcpxml fuzz target: `file:mov` was written verbatim and read back as
+        // the relative path `mov`.
+        for target in ["file:mov", "FILE:a b.mov", "file:é"] {
+            let m = MediaReference::external(target, None);
+            let url = media_url(&m);
+            assert_eq!(url_to_target(&url).unwrap(), target, "{url}");
+        }
     }
 
     #[test]
