@@ -26,6 +26,10 @@ enum Command {
     Info(commands::info::Args),
     /// Describe a media file: container, duration, streams, frame rate, timecode.
     Probe(commands::probe::Args),
+    /// Run a plugin on a media file headless and write or export its proposal.
+    Run(commands::run::Args),
+    /// List the plugins and their parameters.
+    Plugins(commands::run::ListArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +38,8 @@ fn main() -> ExitCode {
         Some(Command::Convert(args)) => commands::convert::run(&args),
         Some(Command::Info(args)) => commands::info::run(&args),
         Some(Command::Probe(args)) => commands::probe::run(&args),
+        Some(Command::Run(args)) => commands::run::run(&args),
+        Some(Command::Plugins(args)) => commands::run::list(&args),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();

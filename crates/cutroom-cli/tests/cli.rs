@@ -248,3 +248,110 @@ fn edl_converts_to_otio_and_fcpxml_keeping_every_frame() {
         .unwrap()
         .contains("<fcpxml version=\"1.9\">"));
 }
+
+fn bright_clip(dir: &Path) -> std::path::PathBuf {
+    let out = dir.join("bright.mp4");
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0x202020:size=160x90:rate=25:duration=1",
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=white:size=160x90:rate=25:duration=1",
+        ])
+        .args(["-f", "lavfi", "-i", "sine=sample_rate=48000:duration=2"])
+        .args([
+            "-filter_complex",
+            "[0:v][1:v]concat=n=2:v=1:a=0[v]",
+            "-map",
+            "[v]",
+            "-map",
+            "2:a",
+        ])
+        .args(["-c:v", "libx264", "-c:a", "aac"])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg is installed by `make test-deps`");
+    assert!(status.success());
+    out
+}
+
+#[test]
+fn plugins_json_lists_manifests_with_parameter_ranges() {
+    let out = cutroom(&["plugins", "--json"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let example = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "example-brightness")
+        .expect("the example plugin is registered");
+    assert_eq!(example["params"][0]["id"], "threshold");
+}
+
+#[test]
+fn run_writes_the_proposal_and_exports_it_as_a_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = bright_clip(dir.path());
+    let json = dir.path().join("proposal.json");
+    let otio = dir.path().join("marked.otio");
+    let out = cutroom(&[
+        "run",
+        "example-brightness",
+        p(&clip),
+        "-p",
+        "threshold=128",
+        "--out",
+        p(&json),
+        "--export",
+        p(&otio),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let proposal: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(proposal["plugin_id"], "example-brightness");
+    assert_eq!(proposal["items"].as_array().unwrap().len(), 1);
+    let tl = cutroom_timeline::formats::read_timeline(&otio, &Default::default()).unwrap();
+    let (_, clip, range) = &tl.clips_with_ranges()[0];
+    assert_eq!(range.duration.value, 50);
+    assert_eq!(clip.markers.len(), 1);
+    assert_eq!(
+        clip.markers[0].range,
+        cutroom_timeline::TimeRange::from_frames(25, 25, cutroom_timeline::Rate::FPS_25)
+    );
+}
+
+#[test]
+fn headless_runs_are_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = bright_clip(dir.path());
+    let a = cutroom(&["run", "example-brightness", p(&clip), "--threads", "1"]);
+    let b = cutroom(&["run", "example-brightness", p(&clip), "--threads", "2"]);
+    assert!(a.status.success() && b.status.success());
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn run_rejects_unknown_plugins_and_out_of_range_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = bright_clip(dir.path());
+    let out = cutroom(&["run", "no-such-plugin", p(&clip)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown plugin"));
+    let out = cutroom(&["run", "example-brightness", p(&clip), "-p", "threshold=900"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("between 0 and 255"));
+    let out = cutroom(&["run", "example-brightness", p(&clip), "-p", "nonsense=1"]);
+    assert_eq!(out.status.code(), Some(1));
+}

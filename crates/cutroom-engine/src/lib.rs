@@ -12,6 +12,7 @@
 pub mod apply;
 pub mod builtin;
 pub mod document;
+pub mod export;
 pub mod registry;
 pub mod scheduler;
 

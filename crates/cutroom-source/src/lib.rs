@@ -79,8 +79,16 @@ fn to_media_format(f: PixelFormat) -> cutroom_media::PixelFormat {
     }
 }
 
-/// Copies a possibly padded frame into tightly packed rows.
-fn packed(frame: cutroom_media::VideoFrame, format: PixelFormat) -> Frame {
+/// Copies a possibly padded frame into tightly packed rows. A frame that sits exactly on the
+/// frame-rate grid gets its time expressed at the frame rate (frame 12 at 25 fps, rather than
+/// 6144 ticks of a 1/12800 time base); off-grid (variable-rate) times are kept as they are.
+fn packed(frame: cutroom_media::VideoFrame, format: PixelFormat, rate: Rate) -> Frame {
+    let on_grid = RationalTime::new(frame.index, rate);
+    let time = if frame.time == on_grid {
+        on_grid
+    } else {
+        frame.time
+    };
     let row = frame.width as usize * format.bytes_per_pixel();
     let data = if frame.stride == row {
         frame.data
@@ -93,7 +101,7 @@ fn packed(frame: cutroom_media::VideoFrame, format: PixelFormat) -> Frame {
     };
     Frame {
         index: frame.index,
-        time: frame.time,
+        time,
         width: frame.width,
         height: frame.height,
         format,
@@ -130,7 +138,7 @@ impl MediaSource for FfmpegSource {
         let path = self.path.clone();
         let iter = reader
             .map(move |r| {
-                r.map(|f| packed(f, format))
+                r.map(|f| packed(f, format, rate))
                     .map_err(|e| MediaError::Decode {
                         at: path.display().to_string(),
                         reason: e.to_string(),
