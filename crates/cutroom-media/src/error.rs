@@ -111,6 +111,37 @@ pub enum MediaError {
         /// Why.
         reason: String,
     },
+    /// Encoding or writing the rendered output failed.
+    #[error("{}: cannot encode output: {reason}", path.display())]
+    Encode {
+        /// The output file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The output cannot be written where asked (missing directory, a source file's path…).
+    #[error("{}: cannot write output: {reason}", path.display())]
+    Output {
+        /// The output file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The timeline or the render options cannot be rendered (a clip without media, an
+    /// unknown codec, an odd frame size…).
+    #[error("{}: cannot render: {reason}", path.display())]
+    Render {
+        /// The output file (or the media file the problem is about).
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The render was cancelled; its partial output has been removed.
+    #[error("{}: render cancelled (partial output removed)", path.display())]
+    Cancelled {
+        /// The output file that was not written.
+        path: PathBuf,
+    },
 }
 
 impl MediaError {
@@ -129,7 +160,11 @@ impl MediaError {
             | MediaError::EndedEarly { path, .. }
             | MediaError::Seek { path, .. }
             | MediaError::Convert { path, .. }
-            | MediaError::Unsupported { path, .. } => path,
+            | MediaError::Unsupported { path, .. }
+            | MediaError::Encode { path, .. }
+            | MediaError::Output { path, .. }
+            | MediaError::Render { path, .. }
+            | MediaError::Cancelled { path } => path,
         }
     }
 }

@@ -7,6 +7,8 @@
 //! - [`AudioReader`] streams interleaved `f32` samples at the rate and channel count asked
 //!   for, each chunk with its exact sample position; it seeks sample-accurately.
 //! - [`FrameCache`] keeps recently used frames within a byte budget.
+//! - [`Renderer`] / [`render_timeline`] encode a timeline (cuts, dissolves, LUTs, subtitles)
+//!   to a file.
 //!
 //! No FFmpeg type appears in the public API: frames are plain buffers with a time stamp.
 //! Every error is a [`MediaError`] naming the file and the cause; bad input never panics.
@@ -16,6 +18,7 @@ pub mod cache;
 mod error;
 mod ffio;
 pub mod probe;
+pub mod render;
 pub mod video;
 
 pub use audio::{AudioChunk, AudioOutput, AudioReader};
@@ -24,4 +27,5 @@ pub use error::MediaError;
 pub use probe::{
     probe, AudioStreamInfo, MediaInfo, StreamInfo, StreamKind, SubtitleStreamInfo, VideoStreamInfo,
 };
+pub use render::{render_timeline, RenderOptions, RenderSummary, Renderer, SubtitleMode};
 pub use video::{PixelFormat, VideoFrame, VideoOutput, VideoReader};
