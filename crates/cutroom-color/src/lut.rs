@@ -1,5 +1,4 @@
-//! Applying a 3D LUT: tetrahedral interpolation, in floating point for one color and in
-//! fixed point for whole RGBA8 frames.
+//! Applying a 3D LUT: tetrahedral interpolation, for one color and for whole RGBA8 frames.
 
 use cutroom_timeline::ColorTransform;
 
@@ -129,24 +128,22 @@ pub fn eval_lut(lut: &ColorTransform, rgb: [f32; 3]) -> [f32; 3] {
     out
 }
 
-/// Fraction bits of the per-channel interpolation weights.
-const WEIGHT_BITS: u32 = 12;
-const WEIGHT_ONE: i32 = 1 << WEIGHT_BITS;
-/// Table values are stored in 1/256 of an 8-bit output level.
-const VALUE_BITS: u32 = 8;
-/// Table values are clamped to this many times full scale either side of 0–1 (enough for
-/// any LUT whose outputs end up clamped to 8 bits, and safe from i32 overflow).
+/// Table values are clamped to this many times full scale either side of 0–1 (outputs end
+/// up clamped to 8 bits anyway).
 const VALUE_HEADROOM: f32 = 2.0;
 
-/// A LUT converted for fast application to 8-bit frames: fixed-point table entries and, per
-/// channel and input code value, the lattice cell offset and interpolation weight.
+/// A LUT converted for fast application to 8-bit frames: table entries as four-lane `f32`
+/// (scaled to output levels, so the interpolation compiles to packed SIMD arithmetic) and,
+/// per channel and input code value, the lattice cell offset and interpolation weight.
 #[derive(Debug, Clone)]
 pub struct PreparedLut {
     size: usize,
-    /// `[r, g, b, pad]` per lattice point, in 1/256 of an output level.
-    table: Vec<[i32; 4]>,
-    /// Per channel, per 8-bit input: (offset of the cell's first corner, weight 0..=4096).
-    axes: [[(u32, i32); 256]; 3],
+    /// `[r, g, b, 0]` per lattice point, in output levels (0–255 for 0–1).
+    table: Vec<[f32; 4]>,
+    /// Per channel, per 8-bit input: (offset of the cell's first corner, weight 0..=1).
+    axes: [[(u32, f32); 256]; 3],
+    /// Offsets of the corners (1,0,0), (0,1,0), (0,0,1), (1,1,0), (1,0,1), (0,1,1), (1,1,1).
+    corners: [usize; 7],
 }
 
 impl PreparedLut {
@@ -155,35 +152,28 @@ impl PreparedLut {
     pub fn new(lut: &ColorTransform) -> Result<PreparedLut, ColorError> {
         check(lut)?;
         let n = lut.size;
-        let scale = 255.0 * (1 << VALUE_BITS) as f32;
         let table = lut
             .table
             .iter()
             .map(|v| {
-                let q = |x: f32| {
-                    (x.clamp(-VALUE_HEADROOM, 1.0 + VALUE_HEADROOM) * scale).round() as i32
-                };
-                [q(v[0]), q(v[1]), q(v[2]), 0]
+                let q = |x: f32| x.clamp(-VALUE_HEADROOM, 1.0 + VALUE_HEADROOM) * 255.0;
+                [q(v[0]), q(v[1]), q(v[2]), 0.0]
             })
             .collect();
         let strides = [1, n, n * n];
-        let mut axes = [[(0u32, 0i32); 256]; 3];
+        let mut axes = [[(0u32, 0f32); 256]; 3];
         for (c, axis) in axes.iter_mut().enumerate() {
             for (v, slot) in axis.iter_mut().enumerate() {
                 let (i, f) = split(coordinate(lut, c, v as f32 / 255.0), n);
-                let mut i = i;
-                let mut w = (f * WEIGHT_ONE as f32).round() as i32;
-                if w >= WEIGHT_ONE && i + 2 < n {
-                    i += 1;
-                    w = 0;
-                }
-                *slot = ((i * strides[c]) as u32, w.min(WEIGHT_ONE));
+                *slot = ((i * strides[c]) as u32, f);
             }
         }
+        let (r, g, b) = (1, n, n * n);
         Ok(PreparedLut {
             size: n,
             table,
             axes,
+            corners: [r, g, b, r + g, r + b, g + b, r + g + b],
         })
     }
 
@@ -195,23 +185,36 @@ impl PreparedLut {
     /// Applies the LUT to one RGB pixel.
     #[inline(always)]
     fn pixel(&self, r: u8, g: u8, b: u8) -> [u8; 3] {
-        let n = self.size;
-        let (or, wr) = self.axes[0][r as usize];
-        let (og, wg) = self.axes[1][g as usize];
-        let (ob, wb) = self.axes[2][b as usize];
+        let (or, fr) = self.axes[0][r as usize];
+        let (og, fg) = self.axes[1][g as usize];
+        let (ob, fb) = self.axes[2][b as usize];
         let base = (or + og + ob) as usize;
+        let [d100, d010, d001, d110, d101, d011, d111] = self.corners;
+        // The two middle corners and the four weights of the tetrahedron holding the point
+        // (the same split as FFmpeg's interp_tetrahedral).
+        let (m1, m2, w0, w1, w2, w3) = if fr > fg {
+            if fg > fb {
+                (d100, d110, 1.0 - fr, fr - fg, fg - fb, fb)
+            } else if fr > fb {
+                (d100, d101, 1.0 - fr, fr - fb, fb - fg, fg)
+            } else {
+                (d001, d101, 1.0 - fb, fb - fr, fr - fg, fg)
+            }
+        } else if fb > fg {
+            (d001, d011, 1.0 - fb, fb - fg, fg - fr, fr)
+        } else if fb > fr {
+            (d010, d011, 1.0 - fg, fg - fb, fb - fr, fr)
+        } else {
+            (d010, d110, 1.0 - fg, fg - fr, fr - fb, fb)
+        };
         let t = &self.table;
-        let at = |d: [usize; 3]| t[base + d[0] + d[1] * n + d[2] * n * n];
-        let mut acc = [0i32; 3];
-        for (d, w) in tetrahedron(wr, wg, wb, WEIGHT_ONE) {
-            let v = at(d);
-            acc[0] += w * v[0];
-            acc[1] += w * v[1];
-            acc[2] += w * v[2];
+        let (c0, c1, c2, c3) = (t[base], t[base + m1], t[base + m2], t[base + d111]);
+        let mut out = [0u8; 3];
+        for i in 0..3 {
+            let v = w0 * c0[i] + w1 * c1[i] + w2 * c2[i] + w3 * c3[i];
+            out[i] = (v + 0.5).clamp(0.0, 255.0) as u8;
         }
-        let shift = WEIGHT_BITS + VALUE_BITS;
-        let round = 1 << (shift - 1);
-        acc.map(|a| ((a + round) >> shift).clamp(0, 255) as u8)
+        out
     }
 
     /// Applies the LUT in place to tightly packed RGBA8 rows; alpha is left as it is.
@@ -324,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn fixed_point_application_agrees_with_the_float_interpolation() {
+    fn frame_application_agrees_with_the_float_interpolation() {
         let lut = twisted(33);
         let mut img = frame(97, 31);
         let before = img.clone();

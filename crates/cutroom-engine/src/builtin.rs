@@ -5,5 +5,8 @@ use cutroom_plugin::Plugin;
 
 /// One instance of every built-in plugin, in display order.
 pub fn plugins() -> Vec<Box<dyn Plugin>> {
-    vec![Box::new(example_brightness::BrightFrames)]
+    vec![
+        Box::new(example_brightness::BrightFrames),
+        Box::new(color_match::ColorMatch),
+    ]
 }

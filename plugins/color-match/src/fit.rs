@@ -39,6 +39,9 @@ pub enum Method {
 /// Rotated-axis refinement iterations of [`Method::Combined`].
 pub const REFINE_ITERATIONS: usize = 12;
 
+/// Samples (of the shot and of the reference) the refinement iterations work on at most.
+pub const REFINE_SAMPLES: usize = 200_000;
+
 impl Method {
     /// Every method, in display order.
     pub const ALL: [Method; 6] = [
@@ -592,23 +595,18 @@ impl ColorModel {
         type Fit<'a> = Box<dyn Fn(&[[f32; 3]]) -> Stage + 'a>;
         let hm = || -> Fit { Box::new(|s| fit_curves(s, r)) };
         let mkl = || -> Fit { Box::new(move |s| fit_mkl(s, r, mkl_space)) };
-        let mut plan: Vec<Fit> = match options.method {
+        let plan: Vec<Fit> = match options.method {
             Method::ReinhardLab => vec![Box::new(|s| fit_reinhard(s, r, Space::Lab))],
             Method::ReinhardOklab => vec![Box::new(|s| fit_reinhard(s, r, Space::Oklab))],
             Method::Mkl => vec![mkl()],
             Method::Histogram => vec![hm()],
             Method::HmMklHm | Method::Combined => vec![hm(), mkl(), hm()],
         };
-        if options.method == Method::Combined {
-            for i in 0..REFINE_ITERATIONS {
-                plan.push(Box::new(move |s| fit_rotated(s, r, rotation(i))));
-            }
-        }
         let mut stages = Vec::with_capacity(plan.len());
         let mut current: Option<Vec<[f32; 3]>> = None;
         for (i, fit) in plan.iter().enumerate() {
             let stage = fit(current.as_deref().unwrap_or(source.pixels()));
-            if i + 1 < plan.len() {
+            if i + 1 < plan.len() || options.method == Method::Combined {
                 let next = current
                     .take()
                     .unwrap_or_else(|| source.pixels().to_vec())
@@ -618,6 +616,26 @@ impl ColorModel {
                 current = Some(next);
             }
             stages.push(stage);
+        }
+        if options.method == Method::Combined {
+            // Refine on an evenly strided subset: the rotated-axis histograms need far fewer
+            // samples than the first stages, and this keeps the fit well under a second.
+            let current = current.unwrap_or_else(|| source.pixels().to_vec());
+            let subset = |v: &[[f32; 3]]| -> Vec<[f32; 3]> {
+                v.iter()
+                    .step_by(v.len().div_ceil(REFINE_SAMPLES).max(1))
+                    .copied()
+                    .collect()
+            };
+            let mut s = subset(&current);
+            let r = subset(r);
+            for i in 0..REFINE_ITERATIONS {
+                let stage = fit_rotated(&s, &r, rotation(i));
+                if i + 1 < REFINE_ITERATIONS {
+                    s.iter_mut().for_each(|p| *p = stage.apply(*p));
+                }
+                stages.push(stage);
+            }
         }
         Ok(ColorModel {
             options: options.clone(),
