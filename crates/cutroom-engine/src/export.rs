@@ -118,7 +118,7 @@ pub fn proposal_cues(proposal: &Proposal) -> Vec<SubtitleCue> {
             _ => None,
         })
         .collect();
-    cues.sort_by(|a, b| a.range.start.cmp(&b.range.start));
+    cues.sort_by_key(|c| c.range.start);
     cues
 }
 

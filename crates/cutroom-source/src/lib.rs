@@ -41,8 +41,9 @@ impl FfmpegSource {
             .or_else(|| info.streams.iter().filter_map(|s| s.duration).max())
             .unwrap_or(RationalTime::zero(Rate::MILLIS));
         // Express the duration at the most natural rate: frames for video, samples for audio.
+        // A still image (PNG, JPEG…) has no duration: it is one frame.
         let duration = match (frame_rate, audio) {
-            (Some(r), _) => duration.rescaled_to(r),
+            (Some(r), _) => RationalTime::new(duration.to_frames(r).max(1), r),
             (None, Some(a)) => Rate::whole(a.sample_rate)
                 .map(|r| duration.rescaled_to(r))
                 .unwrap_or(duration),

@@ -172,3 +172,34 @@ fn asking_audio_of_a_silent_clip_says_there_is_no_audio_stream() {
         .unwrap();
     assert!(err.to_string().contains("audio"), "{err}");
 }
+
+#[test]
+fn a_still_image_reads_as_one_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("still.png");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=64x48",
+        "-frames:v",
+        "1",
+        png.to_str().unwrap(),
+    ]);
+    let source = FfmpegSource::open(&png).unwrap();
+    let meta = source.meta();
+    let rate = meta.frame_rate.expect("a still has a picture");
+    assert_eq!(meta.duration.to_frames(rate), 1);
+    let request = VideoRequest {
+        width: 32,
+        height: 24,
+        format: PixelFormat::Rgba,
+    };
+    let frames: Vec<_> = source
+        .open_video(&request, meta.range)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0].data.len(), 32 * 24 * 4);
+}
