@@ -279,10 +279,10 @@ fn sync_offset(dir: &Path, src: &Path) -> f64 {
     let t = timeline(
         rate,
         vec![
-            clip(&src, 31, 37, rate), // 37, 61
-            clip(&src, 7, 9, rate),   // 12
+            clip(src, 31, 37, rate),  // 37, 61
+            clip(src, 7, 9, rate),    // 12
             clip(src, 139, 54, rate), // 141, 166, 190
-            clip(&src, 83, 11, rate), // 88
+            clip(src, 83, 11, rate),  // 88
         ],
     );
     let out = dir.join("out.mp4");
