@@ -30,6 +30,8 @@ enum Command {
     Run(commands::run::Args),
     /// List the plugins and their parameters.
     Plugins(commands::run::ListArgs),
+    /// Render a project or timeline to a video file (H.264 + AAC in MP4 by default).
+    Render(commands::render::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Some(Command::Probe(args)) => commands::probe::run(&args),
         Some(Command::Run(args)) => commands::run::run(&args),
         Some(Command::Plugins(args)) => commands::run::list(&args),
+        Some(Command::Render(args)) => commands::render::run(&args),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();

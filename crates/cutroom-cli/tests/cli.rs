@@ -355,3 +355,46 @@ fn run_rejects_unknown_plugins_and_out_of_range_parameters() {
     let out = cutroom(&["run", "example-brightness", p(&clip), "-p", "nonsense=1"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn render_turns_an_exported_timeline_into_a_video_of_the_same_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = bright_clip(dir.path());
+    let otio = dir.path().join("cut.otio");
+    let out = cutroom(&["run", "example-brightness", p(&clip), "--export", p(&otio)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mp4 = dir.path().join("render.mp4");
+    let out = cutroom(&["render", p(&otio), "-o", p(&mp4), "--preset", "ultrafast"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cutroom(&["probe", "--json", p(&mp4)]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let video = v["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["type"] == "video")
+        .unwrap();
+    assert_eq!(video["width"], 160);
+    assert_eq!(video["frame_count"], 50);
+}
+
+#[test]
+fn render_refuses_inputs_that_are_not_timelines() {
+    let dir = tempfile::tempdir().unwrap();
+    let srt = dir.path().join("in.srt");
+    std::fs::write(&srt, SRT).unwrap();
+    let mp4 = dir.path().join("out.mp4");
+    let out = cutroom(&["render", p(&srt), "-o", p(&mp4)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!mp4.exists());
+    let out = cutroom(&["render", p(&srt), "-o", p(&mp4), "--size", "33x10"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -3,6 +3,7 @@
 pub mod convert;
 pub mod info;
 pub mod probe;
+pub mod render;
 pub mod run;
 
 use std::path::Path;
