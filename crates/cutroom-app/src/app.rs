@@ -1,0 +1,1010 @@
+//! [`CutroomApp`]: owns the document, the job scheduler and the panels, lays the panels out,
+//! and carries out the [`Action`]s they ask for. Panels never change the project themselves.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crossbeam_channel::Receiver;
+use cutroom_engine::scheduler::JobRequest;
+use cutroom_engine::{Document, JobEvent, JobId, JobScheduler, Registry, Target};
+use cutroom_plugin::{MediaSource, ParamKind, ParamValue, Params};
+use cutroom_source::FfmpegSource;
+use cutroom_timeline::formats::{ReadOptions, TimelineFormat};
+use cutroom_timeline::{
+    project_file, Clip, Item, MediaReference, Project, Rate, RationalTime, TimeRange, Track,
+    TrackKind,
+};
+use eframe::egui::{self, Color32, Key, KeyboardShortcut, Modifiers};
+use serde::{Deserialize, Serialize};
+
+use crate::dialogs::{DialogPurpose, Dialogs};
+use crate::export::{self, ExportKind, ExportPanel};
+use crate::jobs::{JobState, JobsPanel};
+use crate::lut::PreparedLut;
+use crate::media_bin::MediaBin;
+use crate::playback::{url_to_path, Program};
+use crate::plugins::{PluginsPanel, SavedParams};
+use crate::review::{ClipMap, Pending, ReviewPanel};
+use crate::smoke::{Smoke, SmokePlan};
+use crate::timeline::TimelinePanel;
+use crate::viewer::{OverlayCue, Viewer};
+
+/// Something a panel asks the app to do.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Show the open dialog.
+    OpenDialog,
+    /// Open a file (media, timeline or project).
+    Open(PathBuf),
+    /// Append the bin entry with this key to the timeline.
+    AddToTimeline(String),
+    /// Move the playhead.
+    Seek(i64),
+    /// Make this clip the one plugins run on.
+    SelectClip(Target),
+    /// Run a plugin on the selected clip (or its I/O range).
+    RunPlugin {
+        /// Plugin id.
+        plugin_id: String,
+        /// Validated parameters.
+        params: Params,
+        /// Restrict to the in/out range.
+        on_range: bool,
+    },
+    /// Choose a file for a parameter.
+    BrowseParam {
+        /// Plugin id.
+        plugin_id: String,
+        /// Parameter id.
+        param_id: String,
+        /// Accepted extensions.
+        extensions: Vec<String>,
+    },
+    /// Cancel a job.
+    CancelJob(JobId),
+    /// Apply the selected items of the proposal under review.
+    Accept,
+    /// Drop the proposal under review.
+    RejectAll,
+    /// Undo the last edit.
+    Undo,
+    /// Redo the last undone edit.
+    Redo,
+    /// Ask where to export.
+    ExportDialog(ExportKind),
+}
+
+/// How to build the app.
+pub struct AppConfig {
+    /// The plugins offered.
+    pub registry: Registry,
+    /// Worker threads for jobs.
+    pub worker_threads: usize,
+    /// Where the recovery file lives; no autosave when `None`.
+    pub data_dir: Option<PathBuf>,
+    /// Largest picture the viewer decodes.
+    pub viewer_size: [u32; 2],
+    /// Scripted run for the smoke test.
+    pub smoke: Option<SmokePlan>,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            registry: Registry::with_builtins(),
+            worker_threads: 1,
+            data_dir: None,
+            viewer_size: [1280, 720],
+            smoke: None,
+        }
+    }
+}
+
+/// State remembered between runs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Persisted {
+    /// Recently opened files, newest first.
+    pub recent: Vec<PathBuf>,
+    /// Last parameters per plugin.
+    pub params: SavedParams,
+}
+
+/// Most entries in the recent-files list.
+pub const MAX_RECENT: usize = 10;
+
+/// The Cutroom desktop app.
+pub struct CutroomApp {
+    registry: Arc<Registry>,
+    scheduler: JobScheduler,
+    events: Receiver<JobEvent>,
+    document: Option<Document>,
+    revision: u64,
+    shown_revision: u64,
+    sources: HashMap<String, Arc<dyn MediaSource>>,
+    selected: Option<Target>,
+    job_targets: HashMap<JobId, (Target, ClipMap)>,
+    recent: Vec<PathBuf>,
+    status: Option<(String, bool)>,
+    recovery_prompt: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    dialogs: Dialogs,
+    preview_key: Option<(u32, u32)>,
+    smoke: Option<Smoke>,
+    /// The media bin.
+    pub media_bin: MediaBin,
+    /// The viewer.
+    pub viewer: Viewer,
+    /// The timeline.
+    pub timeline: TimelinePanel,
+    /// The plugins panel.
+    pub plugins: PluginsPanel,
+    /// The jobs panel.
+    pub jobs: JobsPanel,
+    /// The review panel.
+    pub review: ReviewPanel,
+    /// The export panel.
+    pub export: ExportPanel,
+}
+
+fn media_reference(key: &str, meta: &cutroom_plugin::MediaMeta) -> MediaReference {
+    let mut media = MediaReference::external(key.to_string(), Some(meta.range));
+    media.name = meta.name.clone();
+    media
+}
+
+/// A clip showing all of the media `key` at timeline rate `rate`.
+fn clip_for(key: &str, meta: &cutroom_plugin::MediaMeta, rate: Rate) -> Clip {
+    let source_range = TimeRange::new(meta.range.start, meta.range.duration.rescaled_to(rate));
+    Clip::new(meta.name.clone(), media_reference(key, meta), source_range)
+}
+
+/// Name of the autosave file in the data directory.
+pub const RECOVERY_FILE: &str = "recovery.cutroom";
+
+impl CutroomApp {
+    /// A new app with nothing open.
+    pub fn new(config: AppConfig) -> CutroomApp {
+        let registry = Arc::new(config.registry);
+        let scheduler = JobScheduler::with_threads(registry.clone(), config.worker_threads);
+        let events = scheduler.events();
+        let recovery_prompt = config
+            .data_dir
+            .as_ref()
+            .map(|d| d.join(RECOVERY_FILE))
+            .filter(|p| p.is_file());
+        CutroomApp {
+            registry,
+            scheduler,
+            events,
+            document: None,
+            revision: 0,
+            shown_revision: 0,
+            sources: HashMap::new(),
+            selected: None,
+            job_targets: HashMap::new(),
+            recent: Vec::new(),
+            status: None,
+            recovery_prompt,
+            data_dir: config.data_dir,
+            dialogs: Dialogs::default(),
+            preview_key: None,
+            smoke: config.smoke.map(Smoke::new),
+            media_bin: MediaBin::default(),
+            viewer: Viewer::new(config.viewer_size),
+            timeline: TimelinePanel::default(),
+            plugins: PluginsPanel::default(),
+            jobs: JobsPanel::default(),
+            review: ReviewPanel::default(),
+            export: ExportPanel,
+        }
+    }
+
+    /// Restores what [`CutroomApp::persisted`] saved.
+    pub fn restore(&mut self, state: Persisted) {
+        self.recent = state.recent;
+        self.plugins.values = state.params;
+    }
+
+    /// What to remember between runs.
+    pub fn persisted(&self) -> Persisted {
+        Persisted {
+            recent: self.recent.clone(),
+            params: self.plugins.values.clone(),
+        }
+    }
+
+    /// The open document.
+    pub fn document(&self) -> Option<&Document> {
+        self.document.as_ref()
+    }
+
+    /// The project, if one is open.
+    pub fn project(&self) -> Option<&Project> {
+        self.document.as_ref().map(|d| d.project())
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The clip plugins run on.
+    pub fn selected_clip(&self) -> Option<Target> {
+        self.selected
+    }
+
+    /// The last status or error message, and whether it is an error.
+    pub fn status(&self) -> Option<(&str, bool)> {
+        self.status.as_ref().map(|(s, e)| (s.as_str(), *e))
+    }
+
+    /// A recovery file from a session that did not end cleanly, if any.
+    pub fn recovery_prompt(&self) -> Option<&Path> {
+        self.recovery_prompt.as_deref()
+    }
+
+    fn set_status(&mut self, text: impl Into<String>, error: bool) {
+        self.status = Some((text.into(), error));
+    }
+
+    fn remember(&mut self, path: &Path) {
+        let p = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        self.recent.retain(|r| r != &p);
+        self.recent.insert(0, p);
+        self.recent.truncate(MAX_RECENT);
+    }
+
+    fn set_document(&mut self, project: Project) {
+        let mut doc = Document::new(project);
+        if let Some(dir) = &self.data_dir {
+            if std::fs::create_dir_all(dir).is_ok() {
+                doc = doc.with_autosave(dir.join(RECOVERY_FILE));
+            }
+        }
+        self.document = Some(doc);
+        self.selected = None;
+        self.review.pending = None;
+        self.changed();
+        self.select_default_clip();
+    }
+
+    fn changed(&mut self) {
+        self.revision += 1;
+    }
+
+    fn select_default_clip(&mut self) {
+        let Some(p) = self.project() else { return };
+        let valid = self.selected.filter(|t| {
+            matches!(
+                p.timelines
+                    .get(t.timeline)
+                    .and_then(|tl| tl.tracks.get(t.track))
+                    .and_then(|tr| tr.items.get(t.item)),
+                Some(Item::Clip(_))
+            )
+        });
+        self.selected = valid.or_else(|| {
+            let tl = p.timelines.first()?;
+            tl.tracks.iter().enumerate().find_map(|(ti, tr)| {
+                tr.items
+                    .iter()
+                    .position(|i| matches!(i, Item::Clip(_)))
+                    .map(|ii| Target {
+                        timeline: 0,
+                        track: ti,
+                        item: ii,
+                    })
+            })
+        });
+    }
+
+    /// Adds media to the bin and, when no project is open, starts one with it as a clip.
+    /// `key` is the media URL clips refer to (a file path for files).
+    pub fn add_media(&mut self, key: &str, source: Arc<dyn MediaSource>, path: Option<&Path>) {
+        let meta = source.meta();
+        self.media_bin.add(key, &meta, path);
+        self.sources.insert(key.to_string(), source);
+        if self.document.is_none() {
+            let rate = meta.frame_rate.unwrap_or(Rate::FPS_25);
+            let mut project = Project::new(meta.name.clone(), rate);
+            project.settings.frame_rate = rate;
+            project.media.push(media_reference(key, &meta));
+            if let Some(tl) = project.timelines.first_mut() {
+                let (kind, name) = if meta.width > 0 {
+                    (TrackKind::Video, "V1")
+                } else {
+                    (TrackKind::Audio, "A1")
+                };
+                let mut track = Track::new(name, kind);
+                track.items.push(Item::Clip(clip_for(key, &meta, rate)));
+                tl.tracks.push(track);
+            }
+            self.set_document(project);
+        }
+    }
+
+    /// Appends the bin entry `key` to the end of the first track of its kind (video, or
+    /// audio for audio-only media), as one undoable edit.
+    pub fn add_to_timeline(&mut self, key: &str) {
+        let Some(source) = self.sources.get(key).cloned() else {
+            return;
+        };
+        let meta = source.meta();
+        let Some(doc) = &mut self.document else {
+            return;
+        };
+        let kind = if meta.width > 0 {
+            TrackKind::Video
+        } else {
+            TrackKind::Audio
+        };
+        let label = format!("Add {}", meta.name);
+        let result = doc.execute(label, 0, |tl| {
+            let clip = clip_for(key, &meta, tl.rate);
+            match tl.tracks.iter_mut().find(|t| t.kind == kind) {
+                Some(t) => t.items.push(Item::Clip(clip)),
+                None => {
+                    let mut t =
+                        Track::new(if kind == TrackKind::Video { "V1" } else { "A1" }, kind);
+                    t.items.push(Item::Clip(clip));
+                    tl.tracks.push(t);
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            self.set_status(e.to_string(), true);
+        }
+        self.changed();
+        self.select_default_clip();
+    }
+
+    /// Opens a media file, a timeline (`.otio`, `.edl`, `.fcpxml`) or a project
+    /// (`.cutroom`). Errors go to the status line.
+    pub fn open_path(&mut self, path: &Path) {
+        match self.try_open(path) {
+            Ok(()) => {
+                self.remember(path);
+                self.set_status(format!("Opened {}", path.display()), false);
+            }
+            Err(e) => self.set_status(e, true),
+        }
+    }
+
+    fn try_open(&mut self, path: &Path) -> Result<(), String> {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if ext == "cutroom" {
+            let p = project_file::load(path).map_err(|e| e.to_string())?;
+            self.open_project(p);
+            return Ok(());
+        }
+        if TimelineFormat::from_path(path).is_some() {
+            let opts = ReadOptions {
+                edl_rate: self.viewer.rate(),
+            };
+            let tl =
+                cutroom_timeline::formats::read_timeline(path, &opts).map_err(|e| e.to_string())?;
+            let mut p = Project::new(tl.name.clone(), tl.rate);
+            p.timelines = vec![tl];
+            self.open_project(p);
+            return Ok(());
+        }
+        let source = FfmpegSource::open(path).map_err(|e| e.to_string())?;
+        let key = path.display().to_string();
+        let had_doc = self.document.is_some();
+        self.add_media(&key, Arc::new(source), Some(path));
+        if had_doc {
+            self.add_to_timeline(&key);
+        }
+        Ok(())
+    }
+
+    /// Opens `project`, registering its clips' media files in the bin.
+    pub fn open_project(&mut self, project: Project) {
+        let urls: Vec<String> = project
+            .timelines
+            .iter()
+            .flat_map(|t| &t.tracks)
+            .flat_map(|t| &t.items)
+            .filter_map(|i| match i {
+                Item::Clip(c) => c.media.target_url.clone(),
+                _ => None,
+            })
+            .collect();
+        self.viewer.drop_frame = project.settings.drop_frame;
+        self.set_document(project);
+        for url in urls {
+            if self.sources.contains_key(&url) {
+                continue;
+            }
+            let path = url_to_path(&url);
+            if let Ok(s) = FfmpegSource::open(&path) {
+                let meta = s.meta();
+                self.media_bin.add(&url, &meta, Some(&path));
+                self.sources.insert(url, Arc::new(s));
+            }
+        }
+    }
+
+    /// Starts `plugin_id` on the selected clip (or its I/O range); returns the job.
+    pub fn run_plugin(
+        &mut self,
+        plugin_id: &str,
+        params: Params,
+        on_range: bool,
+    ) -> Result<JobId, String> {
+        let target = self.selected.ok_or("select a clip to run the plugin on")?;
+        let project = self.project().ok_or("nothing is open")?;
+        let tl = &project.timelines[target.timeline];
+        let track = tl.tracks.get(target.track).ok_or("no such track")?;
+        let (item, range) = track
+            .items_with_ranges()
+            .into_iter()
+            .nth(target.item)
+            .ok_or("no such clip")?;
+        let Item::Clip(clip) = item else {
+            return Err("the selection is not a clip".into());
+        };
+        let map = ClipMap {
+            track_start: range.start.to_frames(tl.rate),
+            source_start: clip.source_range.start,
+            rate: tl.rate,
+        };
+        let key = clip
+            .media
+            .target_url
+            .clone()
+            .unwrap_or_else(|| clip.media.name.clone());
+        let source = self
+            .sources
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| format!("the media of clip {:?} is not available", clip.name))?;
+        let mut media_range = clip.source_range;
+        if on_range {
+            let (Some(i), Some(o)) = (self.viewer.in_point, self.viewer.out_point) else {
+                return Err("set in and out points first (I and O)".into());
+            };
+            let (i, o) = (i.min(o), i.max(o));
+            let clip_end = map.track_start + range.duration.to_frames(tl.rate);
+            let (a, b) = (i.max(map.track_start), (o + 1).min(clip_end));
+            if a >= b {
+                return Err("the I/O range does not overlap the selected clip".into());
+            }
+            media_range = TimeRange::new(map.media_time(a), RationalTime::new(b - a, tl.rate));
+        }
+        let manifest = self
+            .registry
+            .manifest(plugin_id)
+            .ok_or_else(|| format!("no plugin {plugin_id:?}"))?
+            .clone();
+        let mut request =
+            JobRequest::new(plugin_id, source, params.clone()).with_range(media_range);
+        if manifest.reads.reference_clip {
+            let reference = manifest
+                .params
+                .iter()
+                .filter(|s| matches!(s.kind, ParamKind::ClipRef))
+                .find_map(|s| params.get_clip_ref(&s.id).ok().flatten())
+                .and_then(|k| self.sources.get(k).cloned())
+                .ok_or("choose a reference clip")?;
+            request = request.with_reference(reference);
+        }
+        let job = self
+            .scheduler
+            .submit_request(request)
+            .map_err(|e| e.to_string())?;
+        self.jobs.submitted(job, &manifest.name);
+        self.job_targets.insert(job, (target, map));
+        Ok(job)
+    }
+
+    /// Requests cancellation of `job`.
+    pub fn cancel_job(&mut self, job: JobId) {
+        self.scheduler.cancel(job);
+    }
+
+    /// Drains job events (never blocks); finished proposals go to review.
+    pub fn poll_jobs(&mut self) {
+        let events: Vec<JobEvent> = self.events.try_iter().collect();
+        for ev in events {
+            self.jobs.handle(&ev);
+            match ev {
+                JobEvent::Finished { job, proposal } => {
+                    let Some((target, map)) = self.job_targets.remove(&job) else {
+                        continue;
+                    };
+                    let plugin_name = self
+                        .registry
+                        .manifest(&proposal.plugin_id)
+                        .map(|m| m.name.clone())
+                        .unwrap_or_else(|| proposal.plugin_id.clone());
+                    if proposal.items.is_empty() {
+                        self.set_status(format!("{plugin_name} proposed nothing"), false);
+                        continue;
+                    }
+                    self.review.set(Pending {
+                        job,
+                        plugin_name,
+                        proposal,
+                        target,
+                        map,
+                        selected: Default::default(),
+                    });
+                }
+                JobEvent::Failed { job, message } => {
+                    self.job_targets.remove(&job);
+                    self.set_status(message, true);
+                }
+                JobEvent::Cancelled { job } => {
+                    self.job_targets.remove(&job);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Applies the selected items of the proposal under review as one undoable edit.
+    pub fn accept(&mut self) {
+        let Some((proposal, selected, target)) = self.review.proposal_to_apply() else {
+            return;
+        };
+        let Some(doc) = &mut self.document else {
+            return;
+        };
+        match doc.apply_proposal(&proposal, &selected, target) {
+            Ok(()) => {
+                let label = doc.undo_label().unwrap_or("edit").to_string();
+                self.review.pending = None;
+                self.changed();
+                self.select_default_clip();
+                self.set_status(format!("{label} (Ctrl+Z to undo)"), false);
+            }
+            Err(e) => self.set_status(e.to_string(), true),
+        }
+    }
+
+    /// Undoes the last edit.
+    pub fn undo(&mut self) {
+        if let Some(doc) = &mut self.document {
+            let label = doc.undo_label().map(str::to_string);
+            if doc.undo() {
+                self.changed();
+                self.select_default_clip();
+                self.set_status(format!("Undid {}", label.unwrap_or_default()), false);
+            }
+        }
+    }
+
+    /// Redoes the last undone edit.
+    pub fn redo(&mut self) {
+        if let Some(doc) = &mut self.document {
+            let label = doc.redo_label().map(str::to_string);
+            if doc.redo() {
+                self.changed();
+                self.select_default_clip();
+                self.set_status(format!("Redid {}", label.unwrap_or_default()), false);
+            }
+        }
+    }
+
+    /// Exports `kind` to `path`.
+    pub fn export_to(&mut self, kind: ExportKind, path: &Path) -> Result<(), String> {
+        let project = self.project().ok_or("nothing is open")?;
+        export::export(project, kind, path)?;
+        self.set_status(format!("Exported {}", path.display()), false);
+        Ok(())
+    }
+
+    /// Carries out one action.
+    pub fn perform(&mut self, action: Action) {
+        match action {
+            Action::OpenDialog => self.dialogs.open(
+                DialogPurpose::Open,
+                vec![
+                    (
+                        "Media, timelines and projects".into(),
+                        [
+                            "mp4", "mov", "mkv", "mxf", "avi", "webm", "wav", "mp3", "m4a", "otio",
+                            "edl", "fcpxml", "cutroom",
+                        ]
+                        .map(String::from)
+                        .to_vec(),
+                    ),
+                    ("All files".into(), vec!["*".into()]),
+                ],
+            ),
+            Action::Open(p) => self.open_path(&p),
+            Action::AddToTimeline(k) => self.add_to_timeline(&k),
+            Action::Seek(f) => self.viewer.seek(f),
+            Action::SelectClip(t) => self.selected = Some(t),
+            Action::RunPlugin {
+                plugin_id,
+                params,
+                on_range,
+            } => {
+                if let Err(e) = self.run_plugin(&plugin_id, params, on_range) {
+                    self.set_status(e, true);
+                }
+            }
+            Action::BrowseParam {
+                plugin_id,
+                param_id,
+                extensions,
+            } => {
+                let filters = if extensions.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![(param_id.clone(), extensions)]
+                };
+                self.dialogs.open(
+                    DialogPurpose::Param {
+                        plugin_id,
+                        param_id,
+                    },
+                    filters,
+                );
+            }
+            Action::CancelJob(j) => self.cancel_job(j),
+            Action::Accept => self.accept(),
+            Action::RejectAll => self.review.pending = None,
+            Action::Undo => self.undo(),
+            Action::Redo => self.redo(),
+            Action::ExportDialog(kind) => {
+                let name = self
+                    .project()
+                    .map(|p| p.name.clone())
+                    .unwrap_or_else(|| "untitled".into());
+                self.dialogs.save(
+                    DialogPurpose::Export(kind),
+                    vec![(
+                        kind.extension().to_uppercase(),
+                        vec![kind.extension().into()],
+                    )],
+                    format!("{name}.{}", kind.extension()),
+                );
+            }
+        }
+    }
+
+    fn dialog_answers(&mut self) {
+        for (purpose, path) in self.dialogs.answers() {
+            match purpose {
+                DialogPurpose::Open => self.open_path(&path),
+                DialogPurpose::Param {
+                    plugin_id,
+                    param_id,
+                } => self.plugins.set_value(
+                    &plugin_id,
+                    &param_id,
+                    ParamValue::FilePath(Some(path.display().to_string())),
+                ),
+                DialogPurpose::Export(kind) => {
+                    if let Err(e) = self.export_to(kind, &path) {
+                        self.set_status(e, true);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Brings the viewer in line with the document and the review.
+    fn sync_viewer(&mut self) {
+        if self.shown_revision != self.revision {
+            self.shown_revision = self.revision;
+            let program = self
+                .project()
+                .and_then(|p| p.timelines.first())
+                .map(Program::from_timeline)
+                .unwrap_or_else(Program::empty);
+            self.viewer.set_program(program);
+        }
+        let mut cues: Vec<OverlayCue> = Vec::new();
+        if let Some(tl) = self.project().and_then(|p| p.timelines.first()) {
+            let rate = tl.rate;
+            for c in export::subtitle_cues(tl) {
+                cues.push(OverlayCue {
+                    start: c.range.start.to_frames(rate),
+                    end: c.range.end_exclusive().to_frames(rate),
+                    text: c.text,
+                    proposed: false,
+                });
+            }
+        }
+        cues.extend(self.review.overlay_cues());
+        self.viewer.cues = cues;
+        self.viewer.skip_spans = self.review.skip_spans();
+        let lut = self.review.preview_lut();
+        let key = lut.as_ref().map(|_| {
+            (
+                self.review.pending.as_ref().map_or(0, |p| p.job.0 as u32),
+                (self.review.strength * 1000.0) as u32,
+            )
+        });
+        if key != self.preview_key {
+            self.preview_key = key;
+            self.viewer
+                .set_preview_lut(lut.and_then(|l| PreparedLut::new(&l, self.review.strength)));
+        }
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        let redo = ctx.input_mut(|i| {
+            i.consume_shortcut(&KeyboardShortcut::new(
+                Modifiers::COMMAND | Modifiers::SHIFT,
+                Key::Z,
+            ))
+        });
+        let undo = ctx
+            .input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Z)));
+        if redo {
+            self.redo();
+        } else if undo {
+            self.undo();
+        }
+        if !ctx.egui_wants_keyboard_input() {
+            ctx.input(|i| {
+                if !i.modifiers.command {
+                    self.viewer.handle_keys(i);
+                }
+            });
+        }
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        for p in dropped {
+            self.open_path(&p);
+        }
+    }
+
+    /// Draws the whole app into `ui` and handles input. Used by the window and by tests.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.poll_jobs();
+        self.dialog_answers();
+        self.shortcuts(&ctx);
+        if let Some(mut smoke) = self.smoke.take() {
+            smoke.step(self, &ctx);
+            self.smoke = Some(smoke);
+        }
+        self.sync_viewer();
+        self.viewer.tick(&ctx);
+        if self.jobs.any_active() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
+
+        let mut actions = Vec::new();
+        egui::Panel::top("menu").show(ui, |ui| {
+            egui::MenuBar::new().ui(ui, |ui| {
+                ui.menu_button("File", |ui| {
+                    if ui.button("Open…").clicked() {
+                        actions.push(Action::OpenDialog);
+                    }
+                    ui.menu_button("Open recent", |ui| {
+                        for p in &self.recent {
+                            if ui.button(p.display().to_string()).clicked() {
+                                actions.push(Action::Open(p.clone()));
+                            }
+                        }
+                    });
+                    if ui.button("Save project…").clicked() {
+                        actions.push(Action::ExportDialog(ExportKind::Project));
+                    }
+                });
+                ui.menu_button("Edit", |ui| {
+                    let doc = self.document.as_ref();
+                    let u = doc
+                        .and_then(|d| d.undo_label())
+                        .map(|l| format!("Undo {l}"));
+                    let r = doc
+                        .and_then(|d| d.redo_label())
+                        .map(|l| format!("Redo {l}"));
+                    if ui
+                        .add_enabled(u.is_some(), egui::Button::new(u.unwrap_or("Undo".into())))
+                        .clicked()
+                    {
+                        actions.push(Action::Undo);
+                    }
+                    if ui
+                        .add_enabled(r.is_some(), egui::Button::new(r.unwrap_or("Redo".into())))
+                        .clicked()
+                    {
+                        actions.push(Action::Redo);
+                    }
+                });
+                ui.separator();
+                let doc = self.document.as_ref();
+                if ui
+                    .add_enabled(
+                        doc.is_some_and(|d| d.undo_label().is_some()),
+                        egui::Button::new("Undo"),
+                    )
+                    .on_hover_text("Ctrl+Z")
+                    .clicked()
+                {
+                    actions.push(Action::Undo);
+                }
+                if ui
+                    .add_enabled(
+                        doc.is_some_and(|d| d.redo_label().is_some()),
+                        egui::Button::new("Redo"),
+                    )
+                    .on_hover_text("Ctrl+Shift+Z")
+                    .clicked()
+                {
+                    actions.push(Action::Redo);
+                }
+            });
+        });
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| match &self.status {
+                Some((s, true)) => {
+                    ui.colored_label(Color32::from_rgb(240, 110, 90), s);
+                }
+                Some((s, false)) => {
+                    ui.label(s);
+                }
+                None => {
+                    ui.weak("Ready");
+                }
+            });
+        });
+        egui::Panel::bottom("timeline")
+            .resizable(true)
+            .default_size(170.0)
+            .show(ui, |ui| {
+                let tl = self
+                    .document
+                    .as_ref()
+                    .and_then(|d| d.project().timelines.first());
+                let overlay = self.review.overlay();
+                let title = self.review.title();
+                self.timeline.ui(
+                    ui,
+                    tl,
+                    self.viewer.position,
+                    (self.viewer.in_point, self.viewer.out_point),
+                    &overlay,
+                    title.as_deref(),
+                    self.selected,
+                    &mut actions,
+                );
+            });
+        egui::Panel::left("left")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("left-scroll")
+                    .show(ui, |ui| {
+                        self.media_bin.ui(ui, &self.recent, &mut actions);
+                        ui.separator();
+                        let clips: Vec<(String, String)> = self
+                            .media_bin
+                            .entries
+                            .iter()
+                            .map(|e| (e.key.clone(), e.name.clone()))
+                            .collect();
+                        let has_range =
+                            self.viewer.in_point.is_some() && self.viewer.out_point.is_some();
+                        self.plugins.ui(
+                            ui,
+                            &self.registry,
+                            &clips,
+                            self.selected.is_some(),
+                            has_range,
+                            &mut actions,
+                        );
+                    });
+            });
+        egui::Panel::right("right")
+            .resizable(true)
+            .default_size(340.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("right-scroll")
+                    .show(ui, |ui| {
+                        self.review.ui(ui, &mut actions);
+                        ui.separator();
+                        self.jobs.ui(ui, &mut actions);
+                        ui.separator();
+                        self.export.ui(
+                            ui,
+                            self.document.as_ref().map(|d| d.project()),
+                            &mut actions,
+                        );
+                    });
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.viewer.ui(ui);
+        });
+        if let Some(path) = self.recovery_prompt.clone() {
+            egui::Modal::new(egui::Id::unique("recovery")).show(&ctx, |ui| {
+                ui.heading("Recover unsaved work?");
+                ui.label(
+                    "Cutroom did not close cleanly last time. An autosaved project is available.",
+                );
+                ui.horizontal(|ui| {
+                    if ui.button("Recover").clicked() {
+                        match Document::recover(&path) {
+                            Ok(p) => {
+                                self.open_project(p);
+                                self.set_status("Recovered the autosaved project", false);
+                            }
+                            Err(e) => self.set_status(e.to_string(), true),
+                        }
+                        self.recovery_prompt = None;
+                    }
+                    if ui.button("Discard").clicked() {
+                        let _ = std::fs::remove_file(&path);
+                        self.recovery_prompt = None;
+                    }
+                });
+            });
+        }
+        for a in actions {
+            self.perform(a);
+        }
+    }
+
+    /// A clean shutdown: the recovery file is no longer needed.
+    pub fn shut_down(&mut self) {
+        if let Some(p) = self.document.as_ref().and_then(|d| d.recovery_path()) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    /// The job's state, for scripts and tests.
+    pub fn job_state(&self, job: JobId) -> Option<JobState> {
+        self.jobs.row(job).map(|r| r.state.clone())
+    }
+}
+
+/// The eframe application: [`CutroomApp`] plus persistence.
+pub struct WindowApp {
+    /// The app.
+    pub app: CutroomApp,
+    /// Set when a smoke run failed.
+    pub failure: Arc<Mutex<Option<String>>>,
+}
+
+const STORAGE_KEY: &str = "cutroom";
+
+impl WindowApp {
+    /// Restores persisted state from `storage`; a smoke run reports failure to `failure`.
+    pub fn new(
+        mut app: CutroomApp,
+        storage: Option<&dyn eframe::Storage>,
+        failure: Arc<Mutex<Option<String>>>,
+    ) -> WindowApp {
+        if let Some(state) = storage.and_then(|s| eframe::get_value::<Persisted>(s, STORAGE_KEY)) {
+            app.restore(state);
+        }
+        if let Some(s) = &mut app.smoke {
+            s.failure = failure.clone();
+        }
+        WindowApp { app, failure }
+    }
+}
+
+impl eframe::App for WindowApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.app.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, &self.app.persisted());
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.app.shut_down();
+    }
+}

@@ -1,0 +1,400 @@
+//! The timeline panel: tracks with clips, gaps, dissolves, markers and subtitle cues; zoom
+//! and scroll; click or drag to seek (scrubbing); the proposal under review drawn as a
+//! distinct overlay lane (cuts, removal spans, markers, cue blocks) with confidences.
+
+use cutroom_engine::Target;
+use cutroom_timeline::{Item, MarkerColor, Timeline, TrackKind};
+use eframe::egui::{self, Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
+
+use crate::app::Action;
+
+/// What an overlay item shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverlayKind {
+    /// A hard cut at `start`.
+    Cut,
+    /// A transition spanning the range.
+    Transition,
+    /// A span to remove.
+    Removal,
+    /// A marker.
+    Marker,
+    /// A subtitle cue.
+    Cue,
+    /// A colour transform for the whole clip.
+    Color,
+}
+
+/// One proposal item placed on the timeline (timeline frames).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverlayItem {
+    /// Proposal item id.
+    pub id: u32,
+    /// Kind.
+    pub kind: OverlayKind,
+    /// First frame.
+    pub start: i64,
+    /// End frame (exclusive); equal to `start` for cuts.
+    pub end: i64,
+    /// Confidence in `[0, 1]`.
+    pub confidence: f32,
+    /// Whether it is selected for acceptance.
+    pub selected: bool,
+}
+
+/// The timeline panel.
+pub struct TimelinePanel {
+    /// Pixels per frame.
+    pub zoom: f32,
+    /// First visible frame.
+    pub scroll: f32,
+    fitted_for: Option<i64>,
+}
+
+impl Default for TimelinePanel {
+    fn default() -> Self {
+        TimelinePanel {
+            zoom: 4.0,
+            scroll: 0.0,
+            fitted_for: None,
+        }
+    }
+}
+
+const RULER: f32 = 18.0;
+const TRACK: f32 = 34.0;
+const LANE: f32 = 30.0;
+const HEADER: f32 = 70.0;
+
+fn marker_color(c: MarkerColor) -> Color32 {
+    match c.as_str() {
+        "RED" => Color32::from_rgb(220, 60, 60),
+        "GREEN" => Color32::from_rgb(80, 200, 90),
+        "BLUE" => Color32::from_rgb(80, 130, 230),
+        "CYAN" => Color32::from_rgb(80, 210, 220),
+        "MAGENTA" | "PINK" | "PURPLE" => Color32::from_rgb(210, 90, 210),
+        "ORANGE" => Color32::from_rgb(240, 150, 50),
+        "WHITE" => Color32::WHITE,
+        "BLACK" => Color32::BLACK,
+        _ => Color32::from_rgb(240, 210, 60),
+    }
+}
+
+impl TimelinePanel {
+    /// Shows `timeline` with the playhead at `position`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        timeline: Option<&Timeline>,
+        position: i64,
+        in_out: (Option<i64>, Option<i64>),
+        overlay: &[OverlayItem],
+        overlay_title: Option<&str>,
+        selected: Option<Target>,
+        actions: &mut Vec<Action>,
+    ) {
+        let Some(tl) = timeline else {
+            ui.weak("No timeline. Open a clip to start.");
+            return;
+        };
+        let rate = tl.rate;
+        let total = tl.duration().to_frames(rate).max(1);
+        ui.horizontal(|ui| {
+            ui.strong(&tl.name);
+            ui.add(
+                egui::Slider::new(&mut self.zoom, 0.05..=40.0)
+                    .logarithmic(true)
+                    .text("Zoom"),
+            );
+            if ui.button("Fit").clicked() {
+                self.fitted_for = None;
+            }
+            if let Some(t) = overlay_title {
+                ui.colored_label(Color32::from_rgb(255, 170, 60), t);
+            }
+        });
+        let tracks = &tl.tracks;
+        let height = RULER + TRACK * tracks.len() as f32 + LANE + 4.0;
+        let (rect, resp) = ui.allocate_exact_size(
+            Vec2::new(ui.available_width(), height),
+            Sense::click_and_drag(),
+        );
+        resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Timeline"));
+        let lane_x0 = rect.left() + HEADER;
+        let width = (rect.right() - lane_x0).max(10.0);
+        if self.fitted_for != Some(total) {
+            self.zoom = (width / total as f32).clamp(0.05, 40.0);
+            self.scroll = 0.0;
+            self.fitted_for = Some(total);
+        }
+        // Zoom with Ctrl+wheel around the pointer, scroll with the wheel.
+        if resp.hovered() {
+            let (scroll, zoom, pointer) =
+                ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.pointer.hover_pos()));
+            if zoom != 1.0 {
+                let px = pointer.map_or(lane_x0, |p| p.x);
+                let at = self.scroll + (px - lane_x0) / self.zoom;
+                self.zoom = (self.zoom * zoom).clamp(0.05, 40.0);
+                self.scroll = at - (px - lane_x0) / self.zoom;
+            } else if scroll.x != 0.0 || scroll.y != 0.0 {
+                self.scroll -= (scroll.x + scroll.y) / self.zoom;
+            }
+        }
+        self.scroll = self.scroll.clamp(0.0, total as f32);
+        let x_of = |f: f64| lane_x0 + (f as f32 - self.scroll) * self.zoom;
+        let f_of = |x: f32| (self.scroll + (x - lane_x0) / self.zoom).floor() as i64;
+
+        let p = ui.painter_at(rect);
+        p.rect_filled(rect, 0.0, Color32::from_gray(22));
+        // Ruler with timecodes.
+        let font = FontId::proportional(10.0);
+        let fps = rate.nominal_fps().max(1) as i64;
+        let secs_per_label = [1, 2, 5, 10, 30, 60, 120, 300, 600]
+            .into_iter()
+            .find(|s| (*s * fps) as f32 * self.zoom >= 80.0)
+            .unwrap_or(1200);
+        let step = secs_per_label * fps;
+        let first = (self.scroll as i64 / step) * step;
+        let mut f = first;
+        while f <= total {
+            let x = x_of(f as f64);
+            if x > rect.right() {
+                break;
+            }
+            if x >= lane_x0 {
+                p.line_segment(
+                    [Pos2::new(x, rect.top()), Pos2::new(x, rect.top() + RULER)],
+                    Stroke::new(1.0, Color32::GRAY),
+                );
+                let tc = cutroom_timeline::Timecode::from_frames(f, rate, false).to_string();
+                p.text(
+                    Pos2::new(x + 2.0, rect.top() + 2.0),
+                    Align2::LEFT_TOP,
+                    tc,
+                    font.clone(),
+                    Color32::GRAY,
+                );
+            }
+            f += step;
+        }
+        // I/O range.
+        if let (Some(i), Some(o)) = in_out {
+            let r = Rect::from_x_y_ranges(
+                x_of(i as f64)..=x_of(o as f64 + 1.0),
+                rect.top()..=rect.bottom(),
+            );
+            p.rect_filled(r, 0.0, Color32::from_rgba_unmultiplied(120, 160, 255, 28));
+        }
+        // Tracks.
+        for (ti, track) in tracks.iter().enumerate() {
+            let y0 = rect.top() + RULER + TRACK * ti as f32;
+            let row = Rect::from_min_max(
+                Pos2::new(rect.left(), y0),
+                Pos2::new(rect.right(), y0 + TRACK - 2.0),
+            );
+            let kind = match track.kind {
+                TrackKind::Video => "V",
+                TrackKind::Audio => "A",
+                TrackKind::Subtitle => "S",
+            };
+            p.text(
+                Pos2::new(rect.left() + 4.0, row.center().y),
+                Align2::LEFT_CENTER,
+                if track.name.is_empty() {
+                    format!("{kind}{}", ti + 1)
+                } else {
+                    track.name.clone()
+                },
+                font.clone(),
+                Color32::LIGHT_GRAY,
+            );
+            let base = match track.kind {
+                TrackKind::Video => Color32::from_rgb(60, 90, 140),
+                TrackKind::Audio => Color32::from_rgb(60, 120, 80),
+                TrackKind::Subtitle => Color32::from_rgb(110, 80, 140),
+            };
+            for (ii, (item, range)) in track.items_with_ranges().into_iter().enumerate() {
+                let a = range.start.to_frames(rate) as f64;
+                let b = range.end_exclusive().to_frames(rate) as f64;
+                let r = Rect::from_x_y_ranges(x_of(a)..=x_of(b), row.y_range());
+                match item {
+                    Item::Clip(c) => {
+                        let sel = selected
+                            == Some(Target {
+                                timeline: 0,
+                                track: ti,
+                                item: ii,
+                            });
+                        p.rect_filled(r.shrink2(Vec2::new(0.5, 1.0)), 3.0, base);
+                        if sel {
+                            p.rect_stroke(
+                                r,
+                                3.0,
+                                Stroke::new(2.0, Color32::WHITE),
+                                StrokeKind::Inside,
+                            );
+                        }
+                        let name_font = FontId::proportional(11.0);
+                        p.with_clip_rect(r.intersect(rect)).text(
+                            r.left_center() + Vec2::new(4.0, 0.0),
+                            Align2::LEFT_CENTER,
+                            &c.name,
+                            name_font,
+                            Color32::WHITE,
+                        );
+                        if c.color.is_some() {
+                            p.text(
+                                r.right_top() + Vec2::new(-3.0, 2.0),
+                                Align2::RIGHT_TOP,
+                                "LUT",
+                                font.clone(),
+                                Color32::from_rgb(255, 200, 120),
+                            );
+                        }
+                        for m in &c.markers {
+                            let off = m.range.start.to_frames(rate)
+                                - c.source_range.start.to_frames(rate);
+                            let x = x_of(a + off as f64);
+                            let col = marker_color(m.color);
+                            p.add(egui::Shape::convex_polygon(
+                                vec![
+                                    Pos2::new(x - 4.0, r.top()),
+                                    Pos2::new(x + 4.0, r.top()),
+                                    Pos2::new(x, r.top() + 7.0),
+                                ],
+                                col,
+                                Stroke::NONE,
+                            ));
+                        }
+                        if resp.clicked() {
+                            if let Some(pp) = resp.interact_pointer_pos() {
+                                if r.contains(pp) {
+                                    actions.push(Action::SelectClip(Target {
+                                        timeline: 0,
+                                        track: ti,
+                                        item: ii,
+                                    }));
+                                }
+                            }
+                        }
+                    }
+                    Item::Gap(_) => {}
+                    Item::Transition(t) => {
+                        let cut = a;
+                        let l = x_of(cut - t.in_offset.to_frames(rate) as f64);
+                        let rr = x_of(cut + t.out_offset.to_frames(rate) as f64);
+                        let tr = Rect::from_x_y_ranges(l..=rr.max(l + 4.0), row.y_range());
+                        p.rect_filled(tr, 2.0, Color32::from_rgba_unmultiplied(255, 255, 255, 50));
+                        p.line_segment(
+                            [tr.left_top(), tr.right_bottom()],
+                            Stroke::new(1.0, Color32::WHITE),
+                        );
+                        p.line_segment(
+                            [tr.left_bottom(), tr.right_top()],
+                            Stroke::new(1.0, Color32::WHITE),
+                        );
+                    }
+                }
+            }
+            for cue in &track.cues {
+                let a = cue.range.start.to_frames(rate) as f64;
+                let b = cue.range.end_exclusive().to_frames(rate) as f64;
+                let r = Rect::from_x_y_ranges(x_of(a)..=x_of(b), row.y_range());
+                p.rect_filled(r.shrink2(Vec2::new(0.5, 3.0)), 2.0, base);
+                p.with_clip_rect(r.intersect(rect)).text(
+                    r.left_center() + Vec2::new(2.0, 0.0),
+                    Align2::LEFT_CENTER,
+                    cue.text.replace('\n', " "),
+                    font.clone(),
+                    Color32::WHITE,
+                );
+            }
+        }
+        for m in &tl.markers {
+            let x = x_of(m.range.start.to_frames(rate) as f64);
+            p.line_segment(
+                [Pos2::new(x, rect.top()), Pos2::new(x, rect.top() + RULER)],
+                Stroke::new(2.0, marker_color(m.color)),
+            );
+        }
+        // Proposal overlay lane and lines across the tracks.
+        let lane = Rect::from_min_max(
+            Pos2::new(
+                rect.left(),
+                rect.top() + RULER + TRACK * tracks.len() as f32,
+            ),
+            Pos2::new(
+                rect.right(),
+                rect.top() + RULER + TRACK * tracks.len() as f32 + LANE,
+            ),
+        );
+        if !overlay.is_empty() {
+            p.text(
+                Pos2::new(rect.left() + 4.0, lane.center().y),
+                Align2::LEFT_CENTER,
+                "Proposal",
+                font.clone(),
+                Color32::from_rgb(255, 170, 60),
+            );
+        }
+        let tracks_y = rect.top() + RULER..=lane.top();
+        for o in overlay {
+            let alpha = if o.selected { 255 } else { 90 };
+            let (x0, x1) = (x_of(o.start as f64), x_of(o.end as f64));
+            let conf = format!("{:.2}", o.confidence);
+            let col = match o.kind {
+                OverlayKind::Cut => Color32::from_rgba_unmultiplied(255, 80, 60, alpha),
+                OverlayKind::Transition => Color32::from_rgba_unmultiplied(255, 160, 60, alpha),
+                OverlayKind::Removal => Color32::from_rgba_unmultiplied(255, 60, 60, alpha),
+                OverlayKind::Marker => Color32::from_rgba_unmultiplied(255, 220, 60, alpha),
+                OverlayKind::Cue => Color32::from_rgba_unmultiplied(90, 170, 255, alpha),
+                OverlayKind::Color => Color32::from_rgba_unmultiplied(230, 120, 255, alpha),
+            };
+            match o.kind {
+                OverlayKind::Cut => {
+                    p.line_segment(
+                        [
+                            Pos2::new(x0, *tracks_y.start()),
+                            Pos2::new(x0, lane.bottom()),
+                        ],
+                        Stroke::new(2.0, col),
+                    );
+                }
+                OverlayKind::Removal | OverlayKind::Transition => {
+                    let span = Rect::from_x_y_ranges(x0..=x1.max(x0 + 2.0), tracks_y.clone());
+                    p.rect_filled(span, 0.0, col.gamma_multiply(0.25));
+                }
+                _ => {}
+            }
+            let block = Rect::from_x_y_ranges(
+                x0..=x1.max(x0 + 3.0),
+                lane.top() + 3.0..=lane.bottom() - 3.0,
+            );
+            p.rect_filled(block, 2.0, col);
+            p.text(
+                block.left_bottom() + Vec2::new(2.0, -1.0),
+                Align2::LEFT_BOTTOM,
+                conf,
+                font.clone(),
+                Color32::BLACK,
+            );
+        }
+        // Playhead.
+        let x = x_of(position as f64);
+        if x >= lane_x0 && x <= rect.right() {
+            p.line_segment(
+                [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
+                Stroke::new(1.5, Color32::from_rgb(255, 70, 70)),
+            );
+        }
+        // Click or drag to seek (scrub).
+        if resp.clicked() || resp.dragged() {
+            if let Some(pp) = resp.interact_pointer_pos() {
+                if pp.x >= lane_x0 {
+                    actions.push(Action::Seek(f_of(pp.x).clamp(0, total - 1)));
+                }
+            }
+        }
+    }
+}

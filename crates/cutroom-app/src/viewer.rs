@@ -1,0 +1,506 @@
+//! The viewer: shows the timeline's picture at the playhead, plays it back in real time,
+//! and overlays what is under review (subtitle cues, the before/after wipe of a LUT).
+//!
+//! Decoding happens on the [`Player`] thread; this panel only drains ready frames with
+//! `try_recv`, picks the one due by the playback clock and uploads it to a texture.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use cutroom_timeline::{Rate, Timecode};
+use eframe::egui::{self, Align2, Color32, FontId, Key, Pos2, Rect, Stroke, TextureHandle, Vec2};
+
+use crate::lut::PreparedLut;
+use crate::playback::{DecodedFrame, Player, PlayerCommand, Program};
+
+/// A subtitle cue to draw over the picture, in timeline frames.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverlayCue {
+    /// First frame shown.
+    pub start: i64,
+    /// First frame no longer shown.
+    pub end: i64,
+    /// Text, lines separated by `\n`.
+    pub text: String,
+    /// True for a cue still under review (drawn in a different colour).
+    pub proposed: bool,
+}
+
+/// Playback figures, for the status line and the benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PlaybackStats {
+    /// Frames shown while playing.
+    pub displayed: u64,
+    /// Frames the clock passed without them being shown.
+    pub dropped: u64,
+    /// Frames received from the decode thread.
+    pub decoded: u64,
+    /// Total decode + conversion time of received frames, in seconds.
+    pub decode_seconds: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    anchor_frame: i64,
+    anchor: Instant,
+    speed: i32,
+}
+
+/// The viewer panel.
+pub struct Viewer {
+    player: Option<Player>,
+    max_size: [u32; 2],
+    program: Arc<Program>,
+    generation: u64,
+    /// The playhead, in timeline frames.
+    pub position: i64,
+    shown: Option<i64>,
+    texture: Option<TextureHandle>,
+    graded: Option<TextureHandle>,
+    pending: Option<DecodedFrame>,
+    clock: Option<Clock>,
+    /// In point (timeline frame) for running plugins on a range.
+    pub in_point: Option<i64>,
+    /// Out point (inclusive timeline frame).
+    pub out_point: Option<i64>,
+    /// Spans `[start, end)` that playback jumps over (proposed removals under review).
+    pub skip_spans: Vec<(i64, i64)>,
+    /// Cues drawn over the picture.
+    pub cues: Vec<OverlayCue>,
+    /// Wipe position in `[0, 1]` when a preview LUT is set: left of it is "before".
+    pub wipe: f32,
+    has_preview: bool,
+    /// Display timecode as drop-frame where the rate allows.
+    pub drop_frame: bool,
+    /// Playback figures since the last [`Viewer::reset_stats`].
+    pub stats: PlaybackStats,
+    need_show: bool,
+}
+
+impl Viewer {
+    /// A viewer whose pictures fit within `max_size` pixels.
+    pub fn new(max_size: [u32; 2]) -> Viewer {
+        Viewer {
+            player: None,
+            max_size,
+            program: Arc::new(Program::empty()),
+            generation: 0,
+            position: 0,
+            shown: None,
+            texture: None,
+            graded: None,
+            pending: None,
+            clock: None,
+            in_point: None,
+            out_point: None,
+            skip_spans: Vec::new(),
+            cues: Vec::new(),
+            wipe: 0.5,
+            has_preview: false,
+            drop_frame: false,
+            stats: PlaybackStats::default(),
+            need_show: false,
+        }
+    }
+
+    /// The program being shown.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Timeline rate.
+    pub fn rate(&self) -> Rate {
+        self.program.rate
+    }
+
+    /// Replaces what is played (after an edit); keeps the playhead where it was.
+    pub fn set_program(&mut self, program: Program) {
+        self.program = Arc::new(program);
+        self.send(PlayerCommand::SetProgram(self.program.clone()));
+        self.position = self.position.clamp(0, (self.program.frames - 1).max(0));
+        self.restart();
+    }
+
+    /// Sets or clears the LUT graded into the "after" side of the wipe.
+    pub fn set_preview_lut(&mut self, lut: Option<PreparedLut>) {
+        self.has_preview = lut.is_some();
+        if lut.is_none() {
+            self.graded = None;
+        }
+        self.send(PlayerCommand::SetPreviewLut(lut.map(Arc::new)));
+        self.restart();
+    }
+
+    /// True while playing (any speed or direction).
+    pub fn is_playing(&self) -> bool {
+        self.clock.is_some()
+    }
+
+    /// Playback speed: 0 when paused, negative in reverse.
+    pub fn speed(&self) -> i32 {
+        self.clock.map_or(0, |c| c.speed)
+    }
+
+    /// The frame currently displayed.
+    pub fn shown_frame(&self) -> Option<i64> {
+        self.shown
+    }
+
+    /// Clears the playback figures.
+    pub fn reset_stats(&mut self) {
+        self.stats = PlaybackStats::default();
+    }
+
+    fn send(&self, cmd: PlayerCommand) {
+        if let Some(p) = &self.player {
+            p.send(cmd);
+        }
+    }
+
+    fn last_frame(&self) -> i64 {
+        (self.program.frames - 1).max(0)
+    }
+
+    /// Re-issues the current state to the decode thread with a new generation.
+    fn restart(&mut self) {
+        self.generation += 1;
+        self.pending = None;
+        match self.clock {
+            Some(c) => {
+                self.clock = Some(Clock {
+                    anchor_frame: self.position,
+                    anchor: Instant::now(),
+                    speed: c.speed,
+                });
+                self.send(PlayerCommand::Play {
+                    generation: self.generation,
+                    from: self.position,
+                    step: c.speed as i64,
+                });
+            }
+            None => {
+                self.send(PlayerCommand::Show {
+                    generation: self.generation,
+                    frame: self.position,
+                });
+            }
+        }
+        self.need_show = self.player.is_none();
+    }
+
+    /// Moves the playhead to `frame` (clamped); playback continues from there.
+    pub fn seek(&mut self, frame: i64) {
+        self.position = frame.clamp(0, self.last_frame());
+        self.restart();
+    }
+
+    /// Plays at `speed` (1, 2, 4 forward; -1, -2, -4 reverse) or pauses with 0.
+    pub fn play(&mut self, speed: i32) {
+        self.clock = (speed != 0).then(|| Clock {
+            anchor_frame: self.position,
+            anchor: Instant::now(),
+            speed,
+        });
+        if speed > 0 && self.position >= self.last_frame() {
+            self.position = 0;
+        }
+        self.restart();
+    }
+
+    /// Space: play at normal speed, or pause.
+    pub fn toggle_play(&mut self) {
+        self.play(if self.is_playing() { 0 } else { 1 });
+    }
+
+    /// J/L shuttle: each press doubles the speed in that direction (up to 4×); pressing
+    /// the other direction starts at 1× that way.
+    pub fn shuttle(&mut self, forward: bool) {
+        let s = self.speed();
+        let next = match (forward, s) {
+            (true, s) if s > 0 => (s * 2).min(4),
+            (true, _) => 1,
+            (false, s) if s < 0 => (s * 2).max(-4),
+            (false, _) => -1,
+        };
+        self.play(next);
+    }
+
+    /// Moves by `delta` frames and pauses.
+    pub fn step(&mut self, delta: i64) {
+        self.clock = None;
+        self.seek(self.position + delta);
+    }
+
+    /// Handles the transport keys (Space, J/K/L, ←/→, Home/End, I/O).
+    pub fn handle_keys(&mut self, input: &egui::InputState) {
+        if input.key_pressed(Key::Space) {
+            self.toggle_play();
+        }
+        if input.key_pressed(Key::L) {
+            self.shuttle(true);
+        }
+        if input.key_pressed(Key::J) {
+            self.shuttle(false);
+        }
+        if input.key_pressed(Key::K) {
+            self.play(0);
+        }
+        if input.key_pressed(Key::ArrowRight) {
+            self.step(1);
+        }
+        if input.key_pressed(Key::ArrowLeft) {
+            self.step(-1);
+        }
+        if input.key_pressed(Key::Home) {
+            self.clock = None;
+            self.seek(0);
+        }
+        if input.key_pressed(Key::End) {
+            self.clock = None;
+            self.seek(self.last_frame());
+        }
+        if input.key_pressed(Key::I) {
+            self.in_point = Some(self.position);
+        }
+        if input.key_pressed(Key::O) {
+            self.out_point = Some(self.position);
+        }
+    }
+
+    /// Advances the clock and takes ready frames from the decode thread. Call once per UI
+    /// frame before drawing.
+    pub fn tick(&mut self, ctx: &egui::Context) {
+        if self.player.is_none() {
+            self.player = Some(Player::spawn(self.max_size, Some(ctx.clone())));
+            self.send(PlayerCommand::SetProgram(self.program.clone()));
+            self.need_show = true;
+        }
+        if self.need_show {
+            self.need_show = false;
+            self.restart();
+        }
+        if let Some(c) = self.clock {
+            let fps = self.program.rate.as_f64();
+            let target = c.anchor_frame
+                + (c.anchor.elapsed().as_secs_f64() * fps * c.speed as f64).floor() as i64;
+            let end = self.last_frame();
+            if target > end || target < 0 {
+                self.position = target.clamp(0, end);
+                self.clock = None;
+            } else {
+                self.position = target;
+                if c.speed > 0 {
+                    if let Some(&(_, skip_to)) = self
+                        .skip_spans
+                        .iter()
+                        .find(|(a, b)| target >= *a && target < *b)
+                    {
+                        self.position = skip_to.min(end);
+                        self.restart();
+                    }
+                }
+            }
+            if let Some(c) = self.clock {
+                // Wake up when the next frame is due (the decode thread also wakes us when
+                // a frame arrives); no busy repainting.
+                let fps = self.program.rate.as_f64() * c.speed.unsigned_abs() as f64;
+                let t = c.anchor.elapsed().as_secs_f64() * fps;
+                let wait = (t.floor() + 1.0 - t) / fps;
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(wait.max(0.001)));
+            }
+        }
+        self.take_frames(ctx);
+    }
+
+    fn take_frames(&mut self, ctx: &egui::Context) {
+        let Some(player) = &self.player else { return };
+        let playing = self.clock.map(|c| c.speed);
+        let mut best: Option<DecodedFrame> = None;
+        loop {
+            let next = match self.pending.take() {
+                Some(p) => p,
+                None => match player.try_recv() {
+                    Some(f) => f,
+                    None => break,
+                },
+            };
+            if next.generation != self.generation {
+                continue; // flushed by a seek
+            }
+            self.stats.decoded += 1;
+            self.stats.decode_seconds += next.decode_time.as_secs_f64();
+            let due = match playing {
+                Some(s) if s > 0 => next.frame <= self.position,
+                Some(_) => next.frame >= self.position,
+                None => true,
+            };
+            if !due {
+                self.pending = Some(next);
+                break;
+            }
+            if best.is_some() && playing.is_some() {
+                self.stats.dropped += 1;
+            }
+            best = Some(next);
+        }
+        if let Some(f) = best {
+            if playing.is_some() {
+                self.stats.displayed += 1;
+            }
+            self.shown = Some(f.frame);
+            let opts = egui::TextureOptions::LINEAR;
+            match &mut self.texture {
+                Some(t) => t.set(f.image, opts),
+                None => self.texture = Some(ctx.load_texture("viewer", f.image, opts)),
+            }
+            match (f.graded, &mut self.graded) {
+                (Some(g), Some(t)) => t.set(g, opts),
+                (Some(g), None) => self.graded = Some(ctx.load_texture("viewer-graded", g, opts)),
+                (None, _) => {}
+            }
+        }
+    }
+
+    /// The timecode of timeline frame `frame`.
+    pub fn timecode(&self, frame: i64) -> String {
+        let drop = self.drop_frame && self.program.rate.supports_drop_frame();
+        Timecode::from_frames(frame, self.program.rate, drop).to_string()
+    }
+
+    /// Shows the picture, overlays and transport controls.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let transport_h = 28.0;
+        let avail = ui.available_size() - Vec2::new(0.0, transport_h);
+        let (rect, _) = ui.allocate_exact_size(avail.max(Vec2::splat(16.0)), egui::Sense::hover());
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(rect, 0.0, Color32::from_gray(12));
+        let pic = self.texture.as_ref().map(|t| {
+            let [w, h] = t.size();
+            let s = (rect.width() / w as f32).min(rect.height() / h as f32);
+            Rect::from_center_size(rect.center(), Vec2::new(w as f32 * s, h as f32 * s))
+        });
+        if let (Some(t), Some(pic)) = (&self.texture, pic) {
+            let full = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+            match (&self.graded, self.has_preview) {
+                (Some(g), true) => {
+                    let x = pic.left() + pic.width() * self.wipe;
+                    let left = Rect::from_min_max(pic.min, Pos2::new(x, pic.bottom()));
+                    let right = Rect::from_min_max(Pos2::new(x, pic.top()), pic.max);
+                    let uv_l = Rect::from_min_max(Pos2::ZERO, Pos2::new(self.wipe, 1.0));
+                    let uv_r = Rect::from_min_max(Pos2::new(self.wipe, 0.0), Pos2::new(1.0, 1.0));
+                    painter.image(t.id(), left, uv_l, Color32::WHITE);
+                    painter.image(g.id(), right, uv_r, Color32::WHITE);
+                    painter.line_segment(
+                        [Pos2::new(x, pic.top()), Pos2::new(x, pic.bottom())],
+                        Stroke::new(2.0, Color32::WHITE),
+                    );
+                    let font = FontId::proportional(13.0);
+                    painter.text(
+                        pic.left_top() + Vec2::new(6.0, 4.0),
+                        Align2::LEFT_TOP,
+                        "before",
+                        font.clone(),
+                        Color32::WHITE,
+                    );
+                    painter.text(
+                        pic.right_top() + Vec2::new(-6.0, 4.0),
+                        Align2::RIGHT_TOP,
+                        "after",
+                        font,
+                        Color32::WHITE,
+                    );
+                    let handle = Rect::from_center_size(
+                        Pos2::new(x, pic.center().y),
+                        Vec2::new(16.0, pic.height()),
+                    );
+                    let resp = ui.interact(handle, ui.scope_id().with("wipe"), egui::Sense::drag());
+                    let resp = resp.on_hover_cursor(egui::CursorIcon::ResizeHorizontal);
+                    if let Some(p) = resp.interact_pointer_pos() {
+                        self.wipe = ((p.x - pic.left()) / pic.width()).clamp(0.0, 1.0);
+                    }
+                }
+                _ => {
+                    painter.image(t.id(), pic, full, Color32::WHITE);
+                }
+            }
+        } else {
+            painter.text(
+                rect.center(),
+                Align2::CENTER_CENTER,
+                "No picture",
+                FontId::proportional(16.0),
+                Color32::GRAY,
+            );
+        }
+        // Subtitles over the picture.
+        let area = pic.unwrap_or(rect);
+        let mut y = area.bottom() - 12.0;
+        for cue in self
+            .cues
+            .iter()
+            .filter(|c| self.position >= c.start && self.position < c.end)
+            .rev()
+        {
+            let color = if cue.proposed {
+                Color32::from_rgb(255, 236, 140)
+            } else {
+                Color32::WHITE
+            };
+            let galley = painter.layout(
+                cue.text.clone(),
+                FontId::proportional(18.0),
+                color,
+                area.width() - 40.0,
+            );
+            let size = galley.size();
+            let pos = Pos2::new(area.center().x - size.x / 2.0, y - size.y);
+            painter.rect_filled(
+                Rect::from_min_size(pos, size).expand(4.0),
+                3.0,
+                Color32::from_black_alpha(170),
+            );
+            painter.galley(pos, galley, color);
+            y -= size.y + 12.0;
+        }
+        ui.horizontal(|ui| {
+            if ui.button("|<").on_hover_text("Start (Home)").clicked() {
+                self.clock = None;
+                self.seek(0);
+            }
+            if ui.button("<").on_hover_text("Previous frame (←)").clicked() {
+                self.step(-1);
+            }
+            let label = if self.is_playing() { "Pause" } else { "Play" };
+            if ui
+                .button(label)
+                .on_hover_text("Space; J/K/L shuttle")
+                .clicked()
+            {
+                self.toggle_play();
+            }
+            if ui.button(">").on_hover_text("Next frame (→)").clicked() {
+                self.step(1);
+            }
+            if ui.button(">|").on_hover_text("End").clicked() {
+                self.clock = None;
+                self.seek(self.last_frame());
+            }
+            ui.monospace(format!(
+                "{} / {}",
+                self.timecode(self.position),
+                self.timecode(self.program.frames)
+            ));
+            match self.speed() {
+                0 => {}
+                s => {
+                    ui.label(format!("{}{}×", if s < 0 { "<< " } else { ">> " }, s.abs()));
+                }
+            }
+            if let (Some(i), Some(o)) = (self.in_point, self.out_point) {
+                ui.weak(format!("I/O {} – {}", self.timecode(i), self.timecode(o)));
+            } else if let Some(i) = self.in_point {
+                ui.weak(format!("In {}", self.timecode(i)));
+            }
+        });
+    }
+}

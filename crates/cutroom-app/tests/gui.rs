@@ -1,0 +1,323 @@
+//! Headless GUI tests with egui_kittest: the parameter UI built from a manifest, a plugin
+//! job's progress and proposal, accept → undo → redo, and the Cancel button.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cutroom_app::jobs::JobState;
+use cutroom_app::plugins::PluginsPanel;
+use cutroom_app::timeline::TimelinePanel;
+use cutroom_app::{Action, AppConfig, CutroomApp};
+use cutroom_engine::Registry;
+use cutroom_plugin::prelude::*;
+use cutroom_plugin::testing::SyntheticSource;
+use cutroom_timeline::Item;
+use eframe::egui::accesskit::Role;
+use eframe::egui::{self, Key, Modifiers};
+use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::Harness;
+
+/// A plugin declaring one parameter of every kind, to exercise the generated UI.
+struct ParamZoo;
+
+impl Plugin for ParamZoo {
+    fn manifest(&self) -> Manifest {
+        Manifest::new(
+            "param-zoo",
+            "Parameter zoo",
+            "0.1.0",
+            "Every kind of parameter.",
+        )
+        .param(
+            ParamSpec::float("gain", "Gain", -12.0, 12.0, 3.0)
+                .with_unit("dB")
+                .with_step(0.5),
+        )
+        .param(ParamSpec::int("passes", "Passes", 1, 8, 2))
+        .param(ParamSpec::bool("enabled", "Enabled", true))
+        .param(ParamSpec::choice(
+            "mode",
+            "Mode",
+            &[("fast", "Fast"), ("careful", "Careful")],
+            "fast",
+        ))
+        .param(ParamSpec::new(
+            "reference",
+            "Reference clip",
+            ParamKind::ClipRef,
+        ))
+    }
+    fn run(&self, _: &mut Context, _: &Params) -> Result<Proposal, PluginError> {
+        Ok(Proposal::new("param-zoo"))
+    }
+}
+
+/// 100 frames at 25 fps, bright (luma 240) on frames 10..20 and 40..50, dark elsewhere.
+fn bright_runs(frame_delay: Duration) -> SyntheticSource {
+    SyntheticSource::new(Rate::FPS_25, 100)
+        .named("clip.mp4")
+        .with_luma(|i| {
+            if (10..20).contains(&i) || (40..50).contains(&i) {
+                240
+            } else {
+                20
+            }
+        })
+        .with_frame_delay(frame_delay)
+}
+
+fn app_with(source: SyntheticSource) -> CutroomApp {
+    let mut app = CutroomApp::new(AppConfig {
+        viewer_size: [320, 180],
+        ..AppConfig::default()
+    });
+    app.add_media("synthetic:clip.mp4", Arc::new(source), None);
+    app
+}
+
+fn harness(app: CutroomApp) -> Harness<'static, CutroomApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1200.0, 760.0))
+        .build_ui_state(|ui, app: &mut CutroomApp| app.show(ui), app)
+}
+
+/// Steps the UI until `done` holds, failing after `secs` seconds.
+fn step_until(
+    h: &mut Harness<'static, CutroomApp>,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&CutroomApp) -> bool,
+) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "timed out waiting for {what}; jobs {:?}; status {:?}",
+            h.state().jobs.rows,
+            h.state().status()
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.step();
+}
+
+/// Picks the example plugin in the plugins list (its name also heads the parameters).
+fn choose_bright_frames(h: &mut Harness<'static, CutroomApp>) {
+    h.get_all_by_label("Bright frames").next().unwrap().click();
+    h.step();
+    assert_eq!(
+        h.state().plugins.selected.as_deref(),
+        Some("example-brightness")
+    );
+}
+
+fn first_job_state(app: &CutroomApp) -> Option<JobState> {
+    app.jobs.rows.first().map(|r| r.state.clone())
+}
+
+fn clip_markers(app: &CutroomApp) -> usize {
+    let tl = &app.project().unwrap().timelines[0];
+    tl.tracks[0]
+        .items
+        .iter()
+        .map(|i| match i {
+            Item::Clip(c) => c.markers.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+#[test]
+fn the_parameter_ui_is_generated_from_the_manifest() {
+    let mut registry = Registry::new();
+    registry.register(Box::new(ParamZoo)).unwrap();
+    let clips = vec![("synthetic:ref.mp4".to_string(), "ref.mp4".to_string())];
+    let state = (PluginsPanel::default(), Vec::<Action>::new());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(380.0, 330.0))
+        .build_ui_state(
+            move |ui, (panel, actions): &mut (PluginsPanel, Vec<Action>)| {
+                panel.ui(ui, &registry, &clips, true, false, actions);
+            },
+            state,
+        );
+    h.run();
+    // One widget per parameter, labelled as the manifest says, with defaults and units.
+    let gain = h.get_by_role_and_label(Role::Slider, "Gain");
+    let passes = h.get_by_role_and_label(Role::Slider, "Passes");
+    assert_eq!(gain.accesskit_node().numeric_value(), Some(3.0));
+    assert_eq!(passes.accesskit_node().numeric_value(), Some(2.0));
+    assert!(
+        h.query_by(|n| n.value().is_some_and(|v| v.contains("dB")))
+            .is_some()
+            || h.query_by_label_contains("dB").is_some(),
+        "the unit is shown"
+    );
+    h.get_by_label("Enabled");
+    h.get_by_label("Mode");
+    h.get_by_label("Reference clip");
+    assert!(h.query_by_label("Run on I/O range").is_some());
+
+    // Changing a value is remembered and goes into the validated parameters.
+    h.get_by_label("Enabled").click();
+    h.run();
+    let manifest = ParamZoo.manifest();
+    let params = h.state().0.params(&manifest).unwrap();
+    assert!(!params.get_bool("enabled").unwrap());
+    assert_eq!(params.get_f64("gain").unwrap(), 3.0);
+
+    h.get_by_label("Run on clip").click();
+    h.run();
+    match h.state().1.as_slice() {
+        [Action::RunPlugin {
+            plugin_id,
+            params,
+            on_range: false,
+        }] => {
+            assert_eq!(plugin_id, "param-zoo");
+            assert!(!params.get_bool("enabled").unwrap());
+        }
+        other => panic!("expected one RunPlugin action, got {other:?}"),
+    }
+    h.remove_cursor();
+    h.run();
+    h.snapshot("parameter_ui");
+}
+
+#[test]
+fn a_plugin_job_shows_progress_then_its_proposal_on_the_timeline() {
+    let mut h = harness(app_with(bright_runs(Duration::from_millis(15))));
+    h.step();
+    choose_bright_frames(&mut h);
+    h.get_by_label("Run on clip").click();
+    step_until(&mut h, 20, "progress", |a| {
+        a.jobs
+            .rows
+            .first()
+            .is_some_and(|r| r.fraction > 0.0 && r.state == JobState::Running)
+    });
+    assert!(
+        h.query_by_label_contains("% — measuring brightness")
+            .is_some(),
+        "the jobs panel shows the progress message"
+    );
+    assert!(h.query_by_label("Cancel").is_some());
+    step_until(&mut h, 30, "the job to finish", |a| {
+        matches!(first_job_state(a), Some(JobState::Finished(_)))
+    });
+    assert_eq!(first_job_state(h.state()), Some(JobState::Finished(2)));
+    h.get_by_label("Proposal from Bright frames: 2 items, 2 selected");
+    h.get_by_label_contains("Finished: 2 proposed items");
+
+    // The overlay places the two bright runs at their frames on the timeline.
+    let overlay = h.state().review.overlay();
+    let spans: Vec<(i64, i64)> = overlay.iter().map(|o| (o.start, o.end)).collect();
+    assert_eq!(spans, vec![(10, 20), (40, 50)]);
+
+    // The timeline panel alone, for a deterministic snapshot of the overlay.
+    let project = h.state().project().unwrap().clone();
+    let selected = h.state().selected_clip();
+    let mut t = Harness::builder()
+        .with_size(egui::vec2(640.0, 130.0))
+        .build_ui_state(
+            move |ui, panel: &mut TimelinePanel| {
+                let mut actions = Vec::new();
+                let title = "Proposal from Bright frames: 2 items, 2 selected";
+                panel.ui(
+                    ui,
+                    project.timelines.first(),
+                    30,
+                    (None, None),
+                    &overlay,
+                    Some(title),
+                    selected,
+                    &mut actions,
+                );
+            },
+            TimelinePanel::default(),
+        );
+    t.run();
+    t.snapshot("timeline_with_proposal");
+}
+
+#[test]
+fn accept_then_undo_then_redo_restores_each_state() {
+    let mut h = harness(app_with(bright_runs(Duration::ZERO)));
+    h.step();
+    choose_bright_frames(&mut h);
+    h.get_by_label("Run on clip").click();
+    step_until(&mut h, 30, "the proposal", |a| a.review.pending.is_some());
+    assert_eq!(clip_markers(h.state()), 0);
+
+    h.get_by_label("Accept").click();
+    h.step();
+    h.step();
+    assert_eq!(clip_markers(h.state()), 2, "accepting adds both markers");
+    assert!(h.state().review.pending.is_none());
+    h.get_by_label_contains("Apply example-brightness: 2 items");
+
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.step();
+    h.step();
+    assert_eq!(
+        clip_markers(h.state()),
+        0,
+        "Ctrl+Z undoes the whole proposal"
+    );
+
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.step();
+    h.step();
+    assert_eq!(clip_markers(h.state()), 2, "Ctrl+Shift+Z redoes it");
+
+    // The toolbar buttons do the same.
+    h.get_by_label("Undo").click();
+    h.step();
+    h.step();
+    assert_eq!(clip_markers(h.state()), 0);
+    h.get_by_label("Redo").click();
+    h.step();
+    h.step();
+    assert_eq!(clip_markers(h.state()), 2);
+}
+
+#[test]
+fn the_cancel_button_stops_a_running_job() {
+    let slow = SyntheticSource::new(Rate::FPS_25, 5_000)
+        .named("long.mp4")
+        .with_luma(|_| 20)
+        .with_frame_delay(Duration::from_millis(5));
+    let mut h = harness(app_with(slow));
+    h.step();
+    choose_bright_frames(&mut h);
+    h.get_by_label("Run on clip").click();
+    step_until(&mut h, 20, "the job to run", |a| {
+        first_job_state(a) == Some(JobState::Running)
+    });
+    h.get_by_label("Cancel").click();
+    step_until(&mut h, 10, "the job to end", |a| {
+        !first_job_state(a).is_some_and(|s| s.is_active())
+    });
+    assert_eq!(first_job_state(h.state()), Some(JobState::Cancelled));
+    h.get_by_label("Cancelled");
+    assert!(
+        h.query_by_label("Cancel").is_none(),
+        "no Cancel button once it is over"
+    );
+    assert!(
+        h.state().review.pending.is_none(),
+        "a cancelled job proposes nothing"
+    );
+}
+
+#[test]
+fn a_missing_file_is_reported_in_the_status_line() {
+    let mut h = harness(CutroomApp::new(AppConfig::default()));
+    h.state_mut()
+        .open_path(std::path::Path::new("/nonexistent/clip.mp4"));
+    h.step();
+    let (msg, error) = h.state().status().unwrap();
+    assert!(error);
+    assert!(msg.contains("/nonexistent/clip.mp4"), "{msg}");
+}
