@@ -25,6 +25,7 @@ run: build
 test: test-deps
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+	scripts/gui-smoke.sh
 
 fmt:
 	$(CARGO) fmt --all

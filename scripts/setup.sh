@@ -19,7 +19,9 @@ apt_packages=(pkg-config clang libclang-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libavfilter-dev libavdevice-dev ffmpeg)
 if [ "$want_test" = 1 ]; then
-  apt_packages+=(libxml2-utils)
+  # xmllint (FCPXML DTD), speech and sound for test clips, a virtual display and screenshots
+  # for the GUI smoke test, and Mesa's software Vulkan for headless GUI snapshot tests.
+  apt_packages+=(libxml2-utils espeak-ng sox xvfb xauth imagemagick mesa-vulkan-drivers libvulkan1)
 fi
 
 missing=()

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Cutroom: an AI-assisted editing-suite plugin host. Headless subcommands for batch work.
+/// Cutroom: an AI-assisted editing-suite plugin host. With no subcommand it opens the desktop
+/// app; the subcommands run headless for batch work.
 #[derive(Debug, Parser)]
 #[command(name = "cutroom", version, about, long_about = None)]
 struct Cli {
@@ -19,6 +20,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Open the desktop app (the default when no subcommand is given), optionally with a
+    /// media file, timeline or project.
+    Gui {
+        /// A media file, .otio/.edl/.fcpxml timeline or .cutroom project to open.
+        file: Option<std::path::PathBuf>,
+    },
     /// Convert between timeline formats (.otio, .edl, .fcpxml, .cutroom) or between subtitle
     /// formats (.srt, .vtt); the extensions pick the formats.
     Convert(commands::convert::Args),
@@ -43,11 +50,8 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => commands::run::run(&args),
         Some(Command::Plugins(args)) => commands::run::list(&args),
         Some(Command::Render(args)) => commands::render::run(&args),
-        None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            Ok(())
-        }
+        Some(Command::Gui { file }) => cutroom_app::run_app(file),
+        None => cutroom_app::run_app(None),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
