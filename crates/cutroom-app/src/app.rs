@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::Receiver;
@@ -21,7 +22,6 @@ use serde::{Deserialize, Serialize};
 use crate::dialogs::{DialogPurpose, Dialogs};
 use crate::export::{self, ExportKind, ExportPanel};
 use crate::jobs::{JobState, JobsPanel};
-use crate::lut::PreparedLut;
 use crate::media_bin::MediaBin;
 use crate::playback::{url_to_path, Program};
 use crate::plugins::{PluginsPanel, SavedParams};
@@ -29,6 +29,7 @@ use crate::review::{ClipMap, Pending, ReviewPanel};
 use crate::smoke::{Smoke, SmokePlan};
 use crate::timeline::TimelinePanel;
 use crate::viewer::{OverlayCue, Viewer};
+use cutroom_color::PreparedLut;
 
 /// Something a panel asks the app to do.
 #[derive(Debug, Clone)]
@@ -110,6 +111,20 @@ pub struct Persisted {
     pub params: SavedParams,
 }
 
+/// Render jobs take ids from here up, apart from the scheduler's plugin jobs.
+pub const RENDER_JOB_BASE: u64 = 1 << 40;
+
+enum RenderMsg {
+    Progress(f32, String),
+    Done(Result<String, String>),
+}
+
+struct RenderJob {
+    id: JobId,
+    cancel: Arc<AtomicBool>,
+    rx: Receiver<RenderMsg>,
+}
+
 /// Most entries in the recent-files list.
 pub const MAX_RECENT: usize = 10;
 
@@ -131,6 +146,7 @@ pub struct CutroomApp {
     dialogs: Dialogs,
     preview_key: Option<(u32, u32)>,
     smoke: Option<Smoke>,
+    renders: Vec<RenderJob>,
     /// The media bin.
     pub media_bin: MediaBin,
     /// The viewer.
@@ -190,6 +206,7 @@ impl CutroomApp {
             dialogs: Dialogs::default(),
             preview_key: None,
             smoke: config.smoke.map(Smoke::new),
+            renders: Vec::new(),
             media_bin: MediaBin::default(),
             viewer: Viewer::new(config.viewer_size),
             timeline: TimelinePanel::default(),
@@ -505,11 +522,97 @@ impl CutroomApp {
 
     /// Requests cancellation of `job`.
     pub fn cancel_job(&mut self, job: JobId) {
-        self.scheduler.cancel(job);
+        match self.renders.iter().find(|r| r.id == job) {
+            Some(r) => r.cancel.store(true, Ordering::Relaxed),
+            None => {
+                self.scheduler.cancel(job);
+            }
+        }
+    }
+
+    /// Renders the first timeline to `path` (MP4, H.264/AAC; subtitle cues as a soft track)
+    /// on a background thread, shown as a job with progress and Cancel.
+    pub fn start_render(&mut self, path: &Path) -> Result<JobId, String> {
+        let tl = self
+            .project()
+            .and_then(|p| p.timelines.first())
+            .cloned()
+            .ok_or("nothing is open")?;
+        let mut options = cutroom_media::RenderOptions::default();
+        if !export::subtitle_cues(&tl).is_empty() {
+            options.subtitles = cutroom_media::SubtitleMode::Soft;
+        }
+        let id = JobId(RENDER_JOB_BASE + self.renders.len() as u64);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = cancel.clone();
+        let output = path.to_path_buf();
+        std::thread::Builder::new()
+            .name("cutroom-render".into())
+            .spawn(move || {
+                let mut last = -1.0f32;
+                let mut progress = |f: f32, m: &str| {
+                    if f - last >= 0.01 || f >= 1.0 {
+                        last = f;
+                        let _ = tx.send(RenderMsg::Progress(f, m.to_string()));
+                    }
+                };
+                let r =
+                    cutroom_media::render_timeline(&tl, &output, &options, &mut progress, &flag);
+                let _ = tx.send(RenderMsg::Done(
+                    r.map(|s| format!("{} frames to {}", s.frames, s.output.display()))
+                        .map_err(|e| e.to_string()),
+                ));
+            })
+            .map_err(|e| format!("could not start the render: {e}"))?;
+        self.jobs.submitted(id, "Render MP4");
+        self.jobs.handle(&JobEvent::Started { job: id });
+        self.renders.push(RenderJob { id, cancel, rx });
+        Ok(id)
+    }
+
+    fn poll_renders(&mut self) {
+        let mut done = Vec::new();
+        for r in &self.renders {
+            for msg in r.rx.try_iter() {
+                match msg {
+                    RenderMsg::Progress(fraction, message) => {
+                        self.jobs.handle(&JobEvent::Progress {
+                            job: r.id,
+                            fraction,
+                            message,
+                        })
+                    }
+                    RenderMsg::Done(Ok(what)) => {
+                        self.jobs.rendered(r.id, what.clone());
+                        done.push((r.id, Ok(what)));
+                    }
+                    RenderMsg::Done(Err(e)) => {
+                        let event = if r.cancel.load(Ordering::Relaxed) {
+                            JobEvent::Cancelled { job: r.id }
+                        } else {
+                            JobEvent::Failed {
+                                job: r.id,
+                                message: e.clone(),
+                            }
+                        };
+                        self.jobs.handle(&event);
+                        done.push((r.id, Err(e)));
+                    }
+                }
+            }
+        }
+        for (_, result) in done {
+            match result {
+                Ok(what) => self.set_status(format!("Rendered {what}"), false),
+                Err(e) => self.set_status(e, true),
+            }
+        }
     }
 
     /// Drains job events (never blocks); finished proposals go to review.
     pub fn poll_jobs(&mut self) {
+        self.poll_renders();
         let events: Vec<JobEvent> = self.events.try_iter().collect();
         for ev in events {
             self.jobs.handle(&ev);
@@ -683,6 +786,11 @@ impl CutroomApp {
                     &param_id,
                     ParamValue::FilePath(Some(path.display().to_string())),
                 ),
+                DialogPurpose::Export(ExportKind::Mp4) => {
+                    if let Err(e) = self.start_render(&path) {
+                        self.set_status(e, true);
+                    }
+                }
                 DialogPurpose::Export(kind) => {
                     if let Err(e) = self.export_to(kind, &path) {
                         self.set_status(e, true);
@@ -727,8 +835,12 @@ impl CutroomApp {
         });
         if key != self.preview_key {
             self.preview_key = key;
-            self.viewer
-                .set_preview_lut(lut.and_then(|l| PreparedLut::new(&l, self.review.strength)));
+            let strength = self.review.strength;
+            self.viewer.set_preview_lut(
+                lut.and_then(|l| {
+                    PreparedLut::new(&crate::review::with_strength(&l, strength)).ok()
+                }),
+            );
         }
     }
 

@@ -1,6 +1,6 @@
 //! The export panel: the timeline as OTIO, FCPXML or CMX3600 EDL; subtitles as SRT or
-//! WebVTT; a LUT as `.cube`; the project itself. Render to MP4 waits for the media crate's
-//! renderer.
+//! WebVTT; a LUT as `.cube`; the project itself; and the timeline rendered to MP4 through
+//! the media crate's renderer, as a job with progress and cancel.
 
 use std::path::Path;
 
@@ -27,6 +27,8 @@ pub enum ExportKind {
     Cube,
     /// The project (`.cutroom`).
     Project,
+    /// The timeline rendered to an MP4 file (runs as a job).
+    Mp4,
 }
 
 impl ExportKind {
@@ -40,6 +42,7 @@ impl ExportKind {
             ExportKind::WebVtt => "vtt",
             ExportKind::Cube => "cube",
             ExportKind::Project => "cutroom",
+            ExportKind::Mp4 => "mp4",
         }
     }
 
@@ -53,6 +56,7 @@ impl ExportKind {
             ExportKind::WebVtt => "Subtitles as WebVTT…",
             ExportKind::Cube => "LUT as .cube…",
             ExportKind::Project => "Save project…",
+            ExportKind::Mp4 => "Render MP4…",
         }
     }
 }
@@ -102,6 +106,7 @@ pub fn export(project: &Project, kind: ExportKind, path: &Path) -> Result<(), St
             formats::write_lut(&lut, path).map_err(fail)
         }
         ExportKind::Project => cutroom_timeline::project_file::save(project, path).map_err(fail),
+        ExportKind::Mp4 => Err("rendering runs as a job: use CutroomApp::start_render".into()),
     }
 }
 
@@ -126,6 +131,7 @@ impl ExportPanel {
                 (ExportKind::WebVtt, has_cues, "Accept subtitle cues first"),
                 (ExportKind::Cube, has_lut, "Accept a colour match first"),
                 (ExportKind::Project, has_tl, "Open something first"),
+                (ExportKind::Mp4, has_tl, "Open something first"),
             ] {
                 if ui
                     .add_enabled(enabled, egui::Button::new(kind.label()))
@@ -135,10 +141,6 @@ impl ExportPanel {
                     actions.push(Action::ExportDialog(kind));
                 }
             }
-            ui.add_enabled(false, egui::Button::new("Render MP4…"))
-                .on_disabled_hover_text(
-                "Rendering needs the media crate's renderer, which this build does not have yet",
-            );
         });
     }
 }

@@ -17,6 +17,8 @@ pub enum JobState {
     Running,
     /// Done; the proposal has this many items.
     Finished(usize),
+    /// A render finished; what it wrote.
+    Rendered(String),
     /// Ended with an error.
     Failed(String),
     /// Cancelled.
@@ -88,6 +90,15 @@ impl JobsPanel {
         self.rows.iter().any(|r| r.state.is_active())
     }
 
+    /// Marks a render job as done.
+    pub fn rendered(&mut self, id: JobId, what: String) {
+        if let Some(row) = self.rows.iter_mut().find(|r| r.id == id) {
+            row.state = JobState::Rendered(what);
+            row.fraction = 1.0;
+            row.ended = Some(Instant::now());
+        }
+    }
+
     /// Updates a row from a scheduler event.
     pub fn handle(&mut self, event: &JobEvent) {
         let Some(row) = self.rows.iter_mut().find(|r| r.id == event.job()) else {
@@ -153,6 +164,9 @@ impl JobsPanel {
                                 "Finished: {n} proposed item{}",
                                 if *n == 1 { "" } else { "s" }
                             ));
+                        }
+                        JobState::Rendered(what) => {
+                            ui.label(format!("Finished: {what}"));
                         }
                         JobState::Failed(msg) => {
                             ui.colored_label(

@@ -17,7 +17,6 @@ pub mod app;
 pub mod dialogs;
 pub mod export;
 pub mod jobs;
-pub mod lut;
 pub mod media_bin;
 pub mod playback;
 pub mod plugins;

@@ -21,7 +21,10 @@ use cutroom_media::{PixelFormat, VideoOutput, VideoReader};
 use cutroom_timeline::{Item, Rate, RationalTime, Timeline, TrackKind};
 use eframe::egui::{self, Color32, ColorImage};
 
-use crate::lut::PreparedLut;
+use cutroom_color::PreparedLut;
+
+/// Threads a LUT is applied with (the decode thread and one helper).
+const LUT_THREADS: usize = 2;
 
 /// Frames the decode thread may have ready ahead of the viewer.
 pub const FRAME_QUEUE: usize = 4;
@@ -176,6 +179,7 @@ impl Player {
                     program: Arc::new(Program::empty()),
                     readers: HashMap::new(),
                     preview: None,
+                    clip_lut: None,
                     repaint,
                     stop: stop_flag,
                 };
@@ -223,6 +227,7 @@ struct Decoder {
     program: Arc<Program>,
     readers: HashMap<PathBuf, Option<OpenReader>>,
     preview: Option<Arc<PreparedLut>>,
+    clip_lut: Option<(Arc<cutroom_timeline::ColorTransform>, Arc<PreparedLut>)>,
     repaint: Option<egui::Context>,
     stop: Arc<AtomicBool>,
 }
@@ -350,13 +355,21 @@ impl Decoder {
                 }
             }
         };
-        if let Some(lut) = lut.and_then(|l| PreparedLut::new(&l, 1.0)) {
-            lut.apply_rgba8(&mut rgba);
+        let (wu, hu) = (w as usize, h as usize);
+        if let Some(lut) = lut {
+            let prepared = match &self.clip_lut {
+                Some((l, p)) if Arc::ptr_eq(l, &lut) => Some(p.clone()),
+                _ => PreparedLut::new(&lut).ok().map(Arc::new),
+            };
+            if let Some(p) = prepared {
+                let _ = p.apply_rgba8(&mut rgba, wu, hu, LUT_THREADS);
+                self.clip_lut = Some((lut, p));
+            }
         }
-        let size = [w as usize, h as usize];
+        let size = [wu, hu];
         let graded = self.preview.as_ref().map(|lut| {
             let mut g = rgba.clone();
-            lut.apply_rgba8(&mut g);
+            let _ = lut.apply_rgba8(&mut g, wu, hu, LUT_THREADS);
             to_image(size, &g)
         });
         Some(DecodedFrame {

@@ -10,8 +10,8 @@ use std::time::Instant;
 use cutroom_timeline::{Rate, Timecode};
 use eframe::egui::{self, Align2, Color32, FontId, Key, Pos2, Rect, Stroke, TextureHandle, Vec2};
 
-use crate::lut::PreparedLut;
 use crate::playback::{DecodedFrame, Player, PlayerCommand, Program};
+use cutroom_color::PreparedLut;
 
 /// A subtitle cue to draw over the picture, in timeline frames.
 #[derive(Debug, Clone, PartialEq)]

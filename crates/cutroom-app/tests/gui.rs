@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cutroom_app::export::ExportKind;
 use cutroom_app::jobs::JobState;
 use cutroom_app::plugins::PluginsPanel;
 use cutroom_app::timeline::TimelinePanel;
@@ -320,4 +321,62 @@ fn a_missing_file_is_reported_in_the_status_line() {
     let (msg, error) = h.state().status().unwrap();
     assert!(error);
     assert!(msg.contains("/nonexistent/clip.mp4"), "{msg}");
+}
+
+#[test]
+fn a_real_clip_is_analysed_accepted_exported_and_rendered() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    let ok = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x90:rate=25:duration=2",
+        ])
+        .args([
+            "-vf",
+            "drawbox=color=white:t=fill:enable='between(t,0.5,0.99)'",
+        ])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&clip)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(ok.success());
+    let mut app = CutroomApp::new(AppConfig::default());
+    app.open_path(&clip);
+    assert_eq!(app.status().map(|s| s.1), Some(false), "{:?}", app.status());
+    let mut h = harness(app);
+    h.step();
+    choose_bright_frames(&mut h);
+    h.get_by_label("Run on clip").click();
+    step_until(&mut h, 60, "the proposal", |a| a.review.pending.is_some());
+    h.get_by_label("Accept").click();
+    h.step();
+    assert_eq!(
+        clip_markers(h.state()),
+        1,
+        "the white half second is marked"
+    );
+
+    let otio = dir.path().join("out.otio");
+    h.state_mut().export_to(ExportKind::Otio, &otio).unwrap();
+    let text = std::fs::read_to_string(&otio).unwrap();
+    assert!(text.contains("bright"), "the marker is exported");
+
+    let mp4 = dir.path().join("out.mp4");
+    let job = h.state_mut().start_render(&mp4).unwrap();
+    step_until(&mut h, 120, "the render", |a| {
+        !a.job_state(job).is_some_and(|s| s.is_active())
+    });
+    assert!(
+        matches!(h.state().job_state(job), Some(JobState::Rendered(_))),
+        "{:?}",
+        h.state().job_state(job)
+    );
+    assert!(std::fs::metadata(&mp4).unwrap().len() > 1000);
+    h.get_by_label_contains("Finished: 50 frames");
 }
