@@ -8,5 +8,6 @@ pub fn plugins() -> Vec<Box<dyn Plugin>> {
     vec![
         Box::new(example_brightness::BrightFrames),
         Box::new(color_match::ColorMatch),
+        Box::new(auto_cut::AutoCut::default()),
     ]
 }
