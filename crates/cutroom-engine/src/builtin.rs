@@ -9,5 +9,6 @@ pub fn plugins() -> Vec<Box<dyn Plugin>> {
         Box::new(example_brightness::BrightFrames),
         Box::new(color_match::ColorMatch),
         Box::new(auto_cut::AutoCut::default()),
+        Box::new(subtitles::Subtitles),
     ]
 }

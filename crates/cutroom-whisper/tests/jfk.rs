@@ -1,0 +1,153 @@
+//! Real speech: the jfk.wav recording against its known transcript and faster-whisper.
+
+mod common;
+
+use common::{model, read_wav, sample, wer};
+use cutroom_whisper::Options;
+
+const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, \
+                   ask what you can do for your country.";
+
+#[test]
+fn jfk_is_transcribed_with_at_most_five_percent_word_errors() {
+    let w = model();
+    let (audio, rate) = read_wav(&sample("jfk.wav"));
+    assert_eq!(rate, 16_000);
+    let t = w
+        .transcribe(&audio, &Options::default(), &mut |_| true)
+        .unwrap();
+    let text = t.text();
+    eprintln!("{text}");
+    for s in &t.segments {
+        eprintln!("[{:.2} -> {:.2}] {}", s.start, s.end, s.text);
+        for wd in &s.words {
+            eprintln!(
+                "   {:.2}-{:.2} {:?} {:.2}",
+                wd.start, wd.end, wd.text, wd.probability
+            );
+        }
+    }
+    let e = wer(JFK, &text);
+    assert!(e <= 0.05, "WER {e:.3}: {text:?}");
+}
+
+/// Text of faster-whisper (beam 1, word timestamps, float32) on the same model directory.
+fn faster_whisper_text(audio: &std::path::Path) -> String {
+    let model = cutroom_whisper::models_dir().join(cutroom_whisper::DEFAULT_MODEL);
+    let script = r#"
+import sys
+try:
+    from faster_whisper import WhisperModel
+except ImportError:
+    sys.exit("faster-whisper is not installed: run `make test` (scripts/setup.sh --test installs it)")
+m = WhisperModel(sys.argv[1], device="cpu", compute_type="float32", cpu_threads=2)
+segments, _ = m.transcribe(sys.argv[2], beam_size=1, word_timestamps=True)
+sys.stdout.write("".join(s.text for s in segments).strip())
+"#;
+    let out = std::process::Command::new("python3")
+        .env("HF_HUB_OFFLINE", "1")
+        .arg("-c")
+        .arg(script)
+        .arg(&model)
+        .arg(audio)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "faster-whisper failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn jfk_text_equals_faster_whisper_on_the_same_model() {
+    let w = model();
+    let path = sample("jfk.wav");
+    let (audio, _) = read_wav(&path);
+    let ours = w
+        .transcribe(&audio, &Options::default(), &mut |_| true)
+        .unwrap()
+        .text();
+    assert_eq!(ours, faster_whisper_text(&path));
+}
+
+#[test]
+fn synthetic_speech_text_equals_faster_whisper_on_the_same_model() {
+    let w = model();
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw.wav");
+    let path = dir.path().join("speech.wav");
+    let text = "Subtitles should appear when the speaker begins. \
+                They should leave the screen soon after the words end.";
+    assert!(std::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "160", "-w"])
+        .arg(&raw)
+        .arg(text)
+        .status()
+        .expect("espeak-ng is needed: run `make test`")
+        .success());
+    assert!(std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(&raw)
+        .args(["-ar", "16000", "-ac", "1", "-c:a", "pcm_s16le"])
+        .arg(&path)
+        .status()
+        .unwrap()
+        .success());
+    let (audio, _) = read_wav(&path);
+    let ours = w
+        .transcribe(&audio, &Options::default(), &mut |_| true)
+        .unwrap()
+        .text();
+    assert_eq!(ours, faster_whisper_text(&path));
+}
+
+#[test]
+fn a_safetensors_directory_with_hugging_face_names_gives_the_same_text() {
+    let ct2_dir = cutroom_whisper::models_dir().join(cutroom_whisper::DEFAULT_MODEL);
+    let _ = model();
+    let dir = tempfile::tempdir().unwrap();
+    let tensors = cutroom_whisper::ct2_as_hf_tensors(&ct2_dir).unwrap();
+    candle_core::safetensors::save(&tensors, dir.path().join("model.safetensors")).unwrap();
+    std::fs::copy(
+        ct2_dir.join("tokenizer.json"),
+        dir.path().join("tokenizer.json"),
+    )
+    .unwrap();
+    let config = serde_json::json!({
+        "num_mel_bins": 80, "d_model": 384, "encoder_attention_heads": 6,
+        "encoder_layers": 4, "decoder_layers": 4, "vocab_size": 51864,
+        "max_target_positions": 448, "max_source_positions": 1500
+    });
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    let ct2_config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ct2_dir.join("config.json")).unwrap())
+            .unwrap();
+    let generation = serde_json::json!({
+        "alignment_heads": ct2_config["alignment_heads"],
+        "suppress_tokens": ct2_config["suppress_ids"],
+        "begin_suppress_tokens": ct2_config["suppress_ids_begin"],
+    });
+    std::fs::write(
+        dir.path().join("generation_config.json"),
+        generation.to_string(),
+    )
+    .unwrap();
+    let hf = cutroom_whisper::Whisper::load(dir.path()).unwrap();
+    let (audio, _) = read_wav(&sample("jfk.wav"));
+    let a = hf
+        .transcribe(&audio, &Options::default(), &mut |_| true)
+        .unwrap();
+    let b = model()
+        .transcribe(&audio, &Options::default(), &mut |_| true)
+        .unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_missing_model_names_the_setup_command() {
+    let err =
+        cutroom_whisper::Whisper::load(std::path::Path::new("/nonexistent/model")).unwrap_err();
+    assert!(err.to_string().contains("make setup"), "{err}");
+}

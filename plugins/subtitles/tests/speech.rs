@@ -1,0 +1,245 @@
+//! The plugin on real and synthetic speech, through the SDK harness and the FFmpeg source.
+//!
+//! These tests need the Whisper and Silero models and the jfk.wav recording that
+//! `make test` installs (scripts/setup.sh --test); without them they fail with that command.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cutroom_plugin::prelude::*;
+use cutroom_plugin::testing::Harness;
+use cutroom_source::FfmpegSource;
+use subtitles::{check_cues, rules::errors, Rules, Subtitles};
+
+fn models() -> PathBuf {
+    cutroom_whisper::models_dir()
+}
+
+fn need(path: &Path) {
+    assert!(
+        path.exists(),
+        "{} is missing: run `make test` (scripts/setup.sh --test installs the models and test recordings)",
+        path.display()
+    );
+}
+
+fn cues_of(path: &Path, params: &[(&str, &str)]) -> Vec<SubtitleCue> {
+    need(
+        &models()
+            .join(cutroom_whisper::DEFAULT_MODEL)
+            .join("model.bin"),
+    );
+    let source = FfmpegSource::open(path).unwrap();
+    let params = Params::from_pairs(&Subtitles.manifest(), params).unwrap();
+    let result = Harness::new(source).run(&Subtitles, &params);
+    let proposal = result.proposal.unwrap();
+    proposal
+        .items
+        .into_iter()
+        .map(|i| match i.kind {
+            ProposalKind::Cue(c) => c,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect()
+}
+
+fn secs(t: RationalTime) -> f64 {
+    t.to_seconds()
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c.is_whitespace() {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn jfk_becomes_readable_cues_that_start_with_the_speech() {
+    let jfk = models().join("samples/jfk.wav");
+    need(&jfk);
+    let cues = cues_of(&jfk, &[]);
+    for c in &cues {
+        eprintln!(
+            "{:.3}-{:.3} {:?}",
+            secs(c.range.start),
+            secs(c.range.end_exclusive()),
+            c.text
+        );
+    }
+    let text: Vec<String> = cues.iter().flat_map(|c| words(&c.text)).collect();
+    let expected = words(
+        "And so my fellow Americans ask not what your country can do for you \
+         ask what you can do for your country",
+    );
+    assert_eq!(text, expected);
+    let v = check_cues(&cues, &Rules::default());
+    assert!(errors(&v).is_empty(), "{v:?}");
+    // The speech starts at about 0.3 s; the first cue starts with it, not at 0.
+    let first = secs(cues[0].range.start);
+    assert!((0.1..=0.6).contains(&first), "first cue at {first}");
+    for c in &cues {
+        assert_eq!(c.range.start, c.words[0].range.start);
+    }
+}
+
+fn write_wav(path: &Path, samples: &[f32]) {
+    let mut b = Vec::new();
+    let data = samples.len() as u32 * 2;
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&16_000u32.to_le_bytes());
+    b.extend_from_slice(&32_000u32.to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data.to_le_bytes());
+    for s in samples {
+        b.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+/// 16 kHz mono samples of `text` spoken by espeak-ng.
+fn espeak(dir: &Path, name: &str, text: &str) -> Vec<f32> {
+    let raw = dir.join(format!("{name}-22k.wav"));
+    let out = dir.join(format!("{name}.wav"));
+    let ok = Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "150", "-w"])
+        .arg(&raw)
+        .arg(text)
+        .status()
+        .expect("espeak-ng is needed: run `make test` (scripts/setup.sh --test installs it)");
+    assert!(ok.success());
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(&raw)
+        .args(["-ar", "16000", "-ac", "1", "-c:a", "pcm_s16le"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let bytes = std::fs::read(&out).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
+    bytes[at..]
+        .chunks_exact(2)
+        .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 / 32768.0)
+        .collect()
+}
+
+#[test]
+fn synthetic_sentences_with_silences_between_give_no_cue_in_the_silences() {
+    let dir = tempfile::tempdir().unwrap();
+    let sentences = [
+        "The weather today is cold and windy, with rain in the evening.",
+        "Please remember to close the windows before you leave the house.",
+        "We will meet again next week to talk about the new project.",
+    ];
+    let silence = |s: f64| vec![0f32; (s * 16_000.0) as usize];
+    let mut audio = silence(2.0);
+    // (speech onset, speech end) of each sentence in seconds.
+    let mut spans = Vec::new();
+    for (k, s) in sentences.iter().enumerate() {
+        let clip = espeak(dir.path(), &format!("s{k}"), s);
+        let loud = |x: &f32| x.abs() > 0.02;
+        let on = clip.iter().position(loud).unwrap();
+        let off = clip.iter().rposition(loud).unwrap();
+        let base = audio.len();
+        spans.push((
+            (base + on) as f64 / 16_000.0,
+            (base + off) as f64 / 16_000.0,
+        ));
+        audio.extend_from_slice(&clip);
+        audio.extend(silence(if k + 1 < sentences.len() { 4.0 } else { 1.0 }));
+    }
+    let path = dir.path().join("speech.wav");
+    write_wav(&path, &audio);
+
+    let cues = cues_of(&path, &[]);
+    for c in &cues {
+        eprintln!(
+            "{:.3}-{:.3} {:?}",
+            secs(c.range.start),
+            secs(c.range.end_exclusive()),
+            c.text
+        );
+    }
+    eprintln!("speech: {spans:?}");
+    assert!(errors(&check_cues(&cues, &Rules::default())).is_empty());
+    // Silences: before the first sentence and between sentences.
+    let mut silences = vec![(0.0, spans[0].0)];
+    for w in spans.windows(2) {
+        silences.push((w[0].1, w[1].0));
+    }
+    for c in &cues {
+        let (s, e) = (secs(c.range.start), secs(c.range.end_exclusive()));
+        for &(a, b) in &silences {
+            // No cue starts well inside a silence, and none spans a whole one.
+            assert!(
+                !(s > a + 0.3 && s < b - 0.2),
+                "cue {:?} starts at {s:.2} in the silence {a:.2}..{b:.2}",
+                c.text
+            );
+            assert!(
+                !(s <= a && e >= b),
+                "cue {:?} spans the silence {a:.2}..{b:.2}",
+                c.text
+            );
+            // Lingering into a silence only as long as reading requires (at most 1 s here).
+            if s < a && e > a {
+                assert!(
+                    e - a <= 1.5,
+                    "cue {:?} lingers {:.2} s into silence",
+                    c.text,
+                    e - a
+                );
+            }
+        }
+    }
+    // Each sentence's first cue starts within 200 ms of its speech onset.
+    for &(on, off) in &spans {
+        let first = cues
+            .iter()
+            .map(|c| secs(c.range.start))
+            .filter(|&s| s >= on - 0.5 && s <= off)
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            (first - on).abs() <= 0.2,
+            "the first cue of the sentence at {on:.2} starts at {first:.2}"
+        );
+    }
+}
+
+#[test]
+fn pure_silence_and_noise_give_no_cues() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("noise.wav");
+    let mut x = 12345u32;
+    let audio: Vec<f32> = (0..16_000 * 8)
+        .map(|i| {
+            if i < 16_000 * 4 {
+                0.0
+            } else {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x as f32 / u32::MAX as f32 - 0.5) * 0.01
+            }
+        })
+        .collect();
+    write_wav(&path, &audio);
+    assert!(cues_of(&path, &[]).is_empty());
+}
