@@ -11,12 +11,12 @@
 #                 pip-installed here if missing; a bench-only dependency)
 # and prints both F1 scores (bench/auto_cut_score.py) and the ratios.
 #
-# Usage: bench/auto_cut.sh         SECONDS=60 RUNS=3 SEED=11 KEEP=dir (keep the clip there)
+# Usage: bench/auto_cut.sh         CLIP_SECONDS=64 RUNS=3 SEED=11 KEEP=dir (keep the clip there)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
-SECONDS_LONG=${SECONDS:-64}
+SECONDS_LONG=${CLIP_SECONDS:-64}
 SEED=${SEED:-11}
 if ! command -v scenedetect >/dev/null 2>&1; then
     echo "installing scenedetect-headless (bench only)..." >&2

@@ -190,9 +190,25 @@ impl Features {
             for c in 0..3 {
                 thumb[cell * 3 + c] += p[c] as f32;
             }
-            hist[((p[0] >> 6) as usize) << 4
-                | ((p[1] >> 6) as usize) << 2
-                | (p[2] >> 6) as usize] += 1.0;
+            // Soft binning: each channel splits its vote between the two nearest of four
+            // levels, so a slow colour shift moves the histogram slowly too.
+            let mut lo = [0usize; 3];
+            let mut frac = [0f32; 3];
+            for c in 0..3 {
+                let pos = p[c] as f32 * (3.0 / 255.0);
+                lo[c] = (pos as usize).min(2);
+                frac[c] = pos - lo[c] as f32;
+            }
+            for corner in 0..8 {
+                let mut bin = 0;
+                let mut weight = 1.0;
+                for c in 0..3 {
+                    let up = (corner >> c) & 1;
+                    bin = bin * 4 + lo[c] + up;
+                    weight *= if up == 1 { frac[c] } else { 1.0 - frac[c] };
+                }
+                hist[bin] += weight;
+            }
             luma += 0.2126 * p[0] as f64 + 0.7152 * p[1] as f64 + 0.0722 * p[2] as f64;
         }
         for (cell, &n) in counts.iter().enumerate() {

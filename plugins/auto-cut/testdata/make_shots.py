@@ -40,14 +40,16 @@ def source(kind, w, h, n, rng):
     elif kind == "cellauto":
         rule = rng.choice([18, 30, 90, 110, 150])
         c = rng.choice(["0.9:0.3:0.1", "0.2:0.6:0.9", "0.3:0.9:0.4", "0.9:0.8:0.2"])
-        g = (f"cellauto=s={sw}x{sh}:rate={FPS}:rule={rule}:random_fill_ratio=0.5:seed={seed},"
+        g = (f"cellauto=s={sw}x{sh}:rate={FPS}:rule={rule}:random_fill_ratio=0.5:seed={seed}:start_full=1,"
              f"format=rgb24,colorchannelmixer=rr={c.split(':')[0]}:gg={c.split(':')[1]}"
              f":bb={c.split(':')[2]},gblur=sigma=1.5")
     elif kind == "life":
         lc = rng.choice(["#ffcc33", "#33ddff", "#ff5577", "#88ff44"])
         dc = rng.choice(["#102040", "#402010", "#203020", "#301030"])
         g = (f"life=s={sw}x{sh}:rate={FPS}:mold=10:ratio=0.3:seed={seed}"
-             f":life_color={lc}:death_color={dc}:mold_color=#606060,gblur=sigma=1")
+             f":life_color={lc}:death_color={dc}:mold_color=#606060,gblur=sigma=1,"
+             # Skip the first generations, where the random fill collapses frame by frame.
+             f"trim=start_frame=40,setpts=PTS-STARTPTS")
     elif kind == "zoompan":
         still = (f"mandelbrot=s={2 * sw}x{2 * sh}:start_scale={rng.choice([0.3, 1.2, 3.0])}"
                  f":maxiter=128,hue=h={rng.randrange(0, 360)},trim=end_frame=1")
