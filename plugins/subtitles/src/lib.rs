@@ -1,20 +1,22 @@
 //! Cutroom plugin: **subtitles** — local Whisper transcription laid out into readable cues.
 //!
-//! The plugin reads the media's audio as 16 kHz mono, finds the speech with an energy gate
-//! ([`energy_probabilities`] + [`speech_regions`]: 32 ms windows louder than both −45 dBFS
-//! and the recording's noise floor + 15 dB, with hysteresis and padding) so that silence and
-//! quiet noise are never transcribed — the Silero VAD crate (`cutroom-vad`) is meant to
-//! replace the gate, feeding the same [`speech_regions`], once it is part of the build — transcribes only the speech regions with Whisper ([`cutroom_whisper`],
-//! tiny.en by default, word timings on), and lays the words out into cues with the
-//! [`layout`] engine under the [`Rules`] given as parameters (Netflix English by default).
-//! It proposes one [`ProposalKind::Cue`] per cue, with its word timings and the mean word
-//! probability as confidence.
+//! The plugin reads the media's audio as 16 kHz mono and finds the speech with the Silero
+//! voice-activity detector ([`cutroom_vad`]: one speech probability per 32 ms window, turned
+//! into regions by [`speech_regions`] with hysteresis, a minimum speech length and padding),
+//! so that silence, room noise and music beds are never transcribed. It transcribes only
+//! the speech regions with Whisper ([`cutroom_whisper`], tiny.en by default, word timings
+//! on), drops words that fall outside every region (text over non-speech is a
+//! hallucination), and lays the words out into cues with the [`layout`] engine under the
+//! [`Rules`] given as parameters (Netflix English by default). It proposes one
+//! [`ProposalKind::Cue`] per cue, with its word timings and the mean word probability as
+//! confidence.
 //!
 //! [`check_cues`] (and [`check_file`] for an SRT/WebVTT file) reports every rule a list of
 //! cues breaks; `cutroom subtitles check FILE` is built on it.
 //!
-//! Models are read from the models directory ([`cutroom_whisper::models_dir`]); a missing
-//! model fails the run with a message naming `make setup`.
+//! Models are read from the models directory ([`cutroom_whisper::models_dir`]): the Whisper
+//! model and `silero-vad/silero_vad_16k_sequence.onnx`. A missing model fails the run with a
+//! message naming `make setup`.
 
 pub mod layout;
 pub mod rules;
@@ -26,6 +28,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use cutroom_plugin::prelude::*;
 use cutroom_plugin::timeline::formats::read_subtitles;
 use cutroom_plugin::timeline::{FormatError, WordTiming};
+use cutroom_vad::{Vad, VadError};
 use cutroom_whisper::{models_dir, Options, Whisper};
 
 pub use layout::{layout_cues, LayoutContext};
@@ -82,37 +85,45 @@ pub fn load_model(dir: &Path) -> Result<Arc<Whisper>, PluginError> {
     Ok(m)
 }
 
-/// Samples per voice-activity window (32 ms at 16 kHz, as Silero VAD uses).
-pub const VAD_WINDOW: usize = 512;
+/// Samples per voice-activity window (32 ms at 16 kHz, the Silero VAD's window).
+pub const VAD_WINDOW: usize = cutroom_vad::WINDOW;
 
-/// A speech "probability" (0 or 1) per [`VAD_WINDOW`] of 16 kHz mono `samples`: 1 where the
-/// window's RMS level is above both −45 dBFS and the noise floor (the 10th percentile of
-/// window levels) plus 15 dB.
-pub fn energy_probabilities(samples: &[f32]) -> Vec<f32> {
-    let levels: Vec<f64> = samples
-        .chunks(VAD_WINDOW)
-        .map(|w| {
-            let ms =
-                w.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>() / w.len().max(1) as f64;
-            10.0 * ms.max(1e-12).log10()
-        })
-        .collect();
-    let mut sorted = levels.clone();
-    sorted.sort_by(f64::total_cmp);
-    let floor = sorted.get(sorted.len() / 10).copied().unwrap_or(-120.0);
-    let threshold = (floor + 15.0).max(-45.0);
-    levels
-        .iter()
-        .map(|&l| if l > threshold { 1.0 } else { 0.0 })
-        .collect()
+fn vad_cache() -> &'static Mutex<HashMap<PathBuf, Vad>> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Vad>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
 }
 
-/// Speech regions (seconds) from per-window VAD probabilities: speech starts at a window at
-/// or above `threshold` and ends after `min_silence` seconds below `threshold - 0.15`;
-/// regions are padded by `pad` seconds and merged when they touch.
+/// Loads (once per process) the Silero VAD from the models directory `models`; a missing
+/// model gives an error naming the setup command.
+pub fn load_vad(models: &Path) -> Result<Vad, PluginError> {
+    if let Some(v) = vad_cache().lock().ok().and_then(|c| c.get(models).cloned()) {
+        return Ok(v);
+    }
+    let v = Vad::load(models).map_err(|e| PluginError::failed(e.to_string()))?;
+    if let Ok(mut c) = vad_cache().lock() {
+        c.insert(models.to_path_buf(), v.clone());
+    }
+    Ok(v)
+}
+
+/// Shortest stretch of speech probabilities kept as a region, in seconds (shorter blips,
+/// e.g. a click or a note in a music bed, are not speech).
+pub const MIN_SPEECH: f64 = 0.25;
+
+/// Silence inside a region that does not end it, in seconds.
+pub const MIN_SILENCE: f64 = 0.5;
+
+/// Padding added around each region handed to Whisper, in seconds.
+pub const SPEECH_PAD: f64 = 0.2;
+
+/// Speech regions (seconds) from per-window VAD probabilities (one per [`VAD_WINDOW`]):
+/// speech starts at a window at or above `threshold` and ends after `min_silence` seconds
+/// below `threshold - 0.15` (the Silero reference's hysteresis); regions shorter than
+/// `min_speech` are dropped; the rest are padded by `pad` seconds and merged when they touch.
 pub fn speech_regions(
     probs: &[f32],
     threshold: f32,
+    min_speech: f64,
     min_silence: f64,
     pad: f64,
     total: f64,
@@ -145,10 +156,11 @@ pub fn speech_regions(
         }
     }
     if let Some(s) = start {
-        regions.push((s, silent_since.unwrap_or(probs.len() as f64 * win)));
+        let end = silent_since.unwrap_or(probs.len() as f64 * win).min(total);
+        regions.push((s, end));
     }
     let mut merged: Vec<(f64, f64)> = Vec::new();
-    for (s, e) in regions {
+    for (s, e) in regions.into_iter().filter(|(s, e)| e - s >= min_speech) {
         let (s, e) = ((s - pad).max(0.0), (e + pad).min(total));
         match merged.last_mut() {
             Some(last) if s <= last.1 => last.1 = last.1.max(e),
@@ -156,6 +168,30 @@ pub fn speech_regions(
         }
     }
     merged
+}
+
+/// Silero VAD speech probabilities of 16 kHz mono `samples`, one per [`VAD_WINDOW`], run in
+/// slices so that a cancel request is honoured within a few seconds of audio.
+fn vad_probabilities(
+    vad: &Vad,
+    samples: &[f32],
+    ctx: &mut Context,
+) -> Result<Vec<f32>, PluginError> {
+    let failed = |e: VadError| PluginError::failed(e.to_string());
+    let mut probs = Vec::with_capacity(samples.len().div_ceil(VAD_WINDOW));
+    let mut stream = vad.stream();
+    let slice = VAD_WINDOW * 300; // about 10 s
+    let slices = samples.len().div_ceil(slice).max(1);
+    for (k, part) in samples.chunks(slice).enumerate() {
+        stream.push(part, &mut probs).map_err(failed)?;
+        ctx.check_cancelled()?;
+        ctx.progress(
+            0.03 + 0.07 * (k + 1) as f32 / slices as f32,
+            "finding speech",
+        );
+    }
+    stream.finish(&mut probs).map_err(failed)?;
+    Ok(probs)
 }
 
 impl Plugin for Subtitles {
@@ -184,7 +220,7 @@ impl Plugin for Subtitles {
         )
         .param(
             ParamSpec::bool("vad", "Skip non-speech", true)
-                .with_help("Transcribe only what the speech gate finds to be speech."),
+                .with_help("Transcribe only what the voice-activity detector (Silero VAD) finds to be speech."),
         )
         .param(
             ParamSpec::float("vad_threshold", "Speech threshold", 0.05, 0.95, 0.5)
@@ -241,8 +277,14 @@ impl Plugin for Subtitles {
         } else {
             models_dir().join(model_name)
         };
-        ctx.progress(0.0, "loading the speech model");
+        let use_vad = params.get_bool("vad")?;
+        ctx.progress(0.0, "loading the speech models");
         let whisper = load_model(&model_dir)?;
+        let vad = if use_vad {
+            Some(load_vad(&models_dir())?)
+        } else {
+            None
+        };
 
         ctx.progress(0.02, "reading audio");
         let mut samples: Vec<f32> = Vec::new();
@@ -270,13 +312,19 @@ impl Plugin for Subtitles {
 
         // Unpadded speech regions, to keep words inside speech and start them at its onset.
         let mut onsets: Vec<(f64, f64)> = Vec::new();
-        let clips = if params.get_bool("vad")? {
-            ctx.progress(0.05, "finding speech");
-            let probs = energy_probabilities(&samples);
-            ctx.check_cancelled()?;
+        let clips = if let Some(vad) = &vad {
+            ctx.progress(0.03, "finding speech");
+            let probs = vad_probabilities(vad, &samples, ctx)?;
             let threshold = params.get_f64("vad_threshold")? as f32;
-            let regions = speech_regions(&probs, threshold, 0.5, 0.2, total);
-            onsets = speech_regions(&probs, threshold, 0.5, 0.0, total);
+            let regions = speech_regions(
+                &probs,
+                threshold,
+                MIN_SPEECH,
+                MIN_SILENCE,
+                SPEECH_PAD,
+                total,
+            );
+            onsets = speech_regions(&probs, threshold, MIN_SPEECH, MIN_SILENCE, 0.0, total);
             ctx.log(
                 LogLevel::Info,
                 &format!(
@@ -320,7 +368,7 @@ impl Plugin for Subtitles {
             .filter_map(|w| {
                 let (mut start, end) = (w.start, w.end.max(w.start));
                 if !clips.is_empty() {
-                    // Text over what the gate found to be silence is a hallucination.
+                    // Text over what the detector found to be non-speech is a hallucination.
                     if !clips.iter().any(|&(a, b)| start < b && end > a) {
                         return None;
                     }

@@ -243,3 +243,172 @@ fn pure_silence_and_noise_give_no_cues() {
     write_wav(&path, &audio);
     assert!(cues_of(&path, &[]).is_empty());
 }
+
+/// A music-like bed: a drone and a melody of harmonic-rich notes with attack and decay,
+/// at about the level of the speech.
+fn music_bed(seconds: f64) -> Vec<f32> {
+    let notes = [261.63, 329.63, 392.0, 523.25, 392.0, 329.63, 293.66, 349.23];
+    let n = (seconds * 16_000.0) as usize;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / 16_000.0;
+            let k = (t / 0.25) as usize;
+            let f = notes[k % notes.len()];
+            let since = t - k as f64 * 0.25;
+            let env = (since * 200.0).min(1.0) * (-since * 6.0).exp();
+            let note: f64 = (1..=4)
+                .map(|h| (2.0 * std::f64::consts::PI * f * h as f64 * t).sin() / h as f64)
+                .sum();
+            let drone = (2.0 * std::f64::consts::PI * 110.0 * t).sin()
+                + 0.5 * (2.0 * std::f64::consts::PI * 165.0 * t).sin();
+            (0.18 * env * note + 0.06 * drone) as f32
+        })
+        .collect()
+}
+
+/// Pink noise from FFmpeg's `anoisesrc`, 16 kHz mono.
+fn pink_noise(dir: &Path, seconds: f64) -> Vec<f32> {
+    let out = dir.join("pink.wav");
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!(
+            "anoisesrc=color=pink:amplitude=0.5:sample_rate=16000:seed=7:duration={seconds}"
+        ))
+        .args(["-ac", "1", "-c:a", "pcm_s16le"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let bytes = std::fs::read(&out).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
+    bytes[at..]
+        .chunks_exact(2)
+        .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 / 32768.0)
+        .collect()
+}
+
+#[test]
+fn music_and_noise_beds_between_sentences_give_no_cue_over_the_beds() {
+    let dir = tempfile::tempdir().unwrap();
+    let sentences = [
+        "The weather today is cold and windy, with rain in the evening.",
+        "Please remember to close the windows before you leave the house.",
+        "We will meet again next week to talk about the new project.",
+    ];
+    let silence = |s: f64| vec![0f32; (s * 16_000.0) as usize];
+    let beds = [music_bed(4.0), pink_noise(dir.path(), 4.0)];
+    let rms = |x: &[f32]| (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt();
+    // Music before the first sentence and after the last, music and noise between them.
+    let mut audio = music_bed(6.0);
+    let mut bed_spans = vec![(0.0, 6.0)];
+    audio.extend(silence(0.7));
+    let mut spans = Vec::new();
+    for (k, s) in sentences.iter().enumerate() {
+        let clip = espeak(dir.path(), &format!("b{k}"), s);
+        let loud = |x: &f32| x.abs() > 0.02;
+        let (on, off) = (
+            clip.iter().position(loud).unwrap(),
+            clip.iter().rposition(loud).unwrap(),
+        );
+        let base = audio.len();
+        spans.push((
+            (base + on) as f64 / 16_000.0,
+            (base + off) as f64 / 16_000.0,
+        ));
+        audio.extend_from_slice(&clip);
+        audio.extend(silence(0.7));
+        if let Some(bed) = beds.get(k) {
+            // The beds are as loud as the speech: an energy gate would take them for speech.
+            assert!(rms(bed) > 0.5 * rms(&clip), "bed {k} is too quiet");
+            let start = audio.len() as f64 / 16_000.0;
+            audio.extend_from_slice(bed);
+            bed_spans.push((start, audio.len() as f64 / 16_000.0));
+            audio.extend(silence(0.7));
+        }
+    }
+    let start = audio.len() as f64 / 16_000.0;
+    audio.extend(music_bed(6.0));
+    bed_spans.push((start, audio.len() as f64 / 16_000.0));
+    audio.extend(silence(1.0));
+    let path = dir.path().join("beds.wav");
+    write_wav(&path, &audio);
+
+    // The detector finds the sentences and nothing in the beds.
+    let probs = subtitles::load_vad(&models())
+        .unwrap()
+        .probabilities(&audio)
+        .unwrap();
+    let total = audio.len() as f64 / 16_000.0;
+    let regions = subtitles::speech_regions(
+        &probs,
+        0.5,
+        subtitles::MIN_SPEECH,
+        subtitles::MIN_SILENCE,
+        0.0,
+        total,
+    );
+    eprintln!("speech regions: {regions:?}");
+    assert_eq!(regions.len(), sentences.len(), "{regions:?}");
+    for (&(s, e), &(on, off)) in regions.iter().zip(&spans) {
+        assert!(
+            (s - on).abs() <= 0.2 && (e - off).abs() <= 0.5,
+            "region {s:.2}..{e:.2} for the sentence {on:.2}..{off:.2}"
+        );
+    }
+
+    let cues = cues_of(&path, &[]);
+    for c in &cues {
+        eprintln!(
+            "{:.3}-{:.3} {:?}",
+            secs(c.range.start),
+            secs(c.range.end_exclusive()),
+            c.text
+        );
+    }
+    eprintln!("speech: {spans:?}\nbeds: {bed_spans:?}");
+    assert!(!cues.is_empty(), "the sentences give cues");
+    assert!(errors(&check_cues(&cues, &Rules::default())).is_empty());
+    for c in &cues {
+        let (s, e) = (secs(c.range.start), secs(c.range.end_exclusive()));
+        for &(a, b) in &bed_spans {
+            assert!(
+                !(s > a - 0.2 && s < b),
+                "cue {:?} starts at {s:.2} in the bed {a:.2}..{b:.2}",
+                c.text
+            );
+            // A cue of the sentence before may stay on screen into the bed only as long
+            // as reading requires (the sentence ends 0.7 s before the bed).
+            assert!(
+                e.min(b) - s.max(a) <= 0.8,
+                "cue {:?} ({s:.2}..{e:.2}) shows over the bed {a:.2}..{b:.2}",
+                c.text
+            );
+            for w in &c.words {
+                let (ws, we) = (secs(w.range.start), secs(w.range.end_exclusive()));
+                assert!(
+                    we <= a + 0.3 || ws >= b - 0.3,
+                    "word {:?} ({ws:.2}..{we:.2}) lies in the bed {a:.2}..{b:.2}",
+                    w.text
+                );
+            }
+        }
+    }
+    // Each sentence still gets a cue that starts within 200 ms of its speech onset.
+    for &(on, off) in &spans {
+        let first = cues
+            .iter()
+            .map(|c| secs(c.range.start))
+            .filter(|&s| s >= on - 0.5 && s <= off)
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            (first - on).abs() <= 0.2,
+            "the first cue of the sentence at {on:.2} starts at {first:.2}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_vad_model_names_the_setup_command() {
+    let err = subtitles::load_vad(Path::new("/nonexistent/models")).unwrap_err();
+    assert!(err.to_string().contains("make setup"), "{err}");
+}
