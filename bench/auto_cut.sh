@@ -5,7 +5,7 @@
 # Generates a >= 60 s 1080p25 H.264 clip with known cuts, dissolves and fades
 # (plugins/auto-cut/testdata/make_shots.py) in a temporary directory, then times, wall clock,
 # best of RUNS runs each:
-#   ours:         the auto_cut_shots example (FfmpegSource decode + scale to 64x36 + analysis)
+#   ours:         the auto_cut_run example with dead_air=off (FfmpegSource decode + scale to 64x36 + analysis)
 #   ffmpeg:       ffmpeg -threads 0 -i clip -f null -
 #   scenedetect:  scenedetect -i clip detect-adaptive list-scenes (PyPI scenedetect-headless,
 #                 pip-installed here if missing; a bench-only dependency)
@@ -23,8 +23,8 @@ if ! command -v scenedetect >/dev/null 2>&1; then
     python3 -m pip install -q --disable-pip-version-check "scenedetect-headless==0.7.2" >&2
 fi
 if [[ -z "${BIN:-}" ]]; then
-    cargo build --quiet --release -p auto-cut --example auto_cut_shots
-    BIN="${CARGO_TARGET_DIR:-target}/release/examples/auto_cut_shots"
+    cargo build --quiet --release -p auto-cut --example auto_cut_run
+    BIN="${CARGO_TARGET_DIR:-target}/release/examples/auto_cut_run"
 fi
 work=${KEEP:-$(mktemp -d)}
 mkdir -p "$work"
@@ -54,7 +54,7 @@ best_wall() {
     echo "$best"
 }
 
-t_ours=$(best_wall "$work/ours.json" "$BIN" "$clip")
+t_ours=$(best_wall "$work/ours.json" "$BIN" "$clip" dead_air=off)
 t_ff=$(best_wall "$work/ffmpeg.txt" ffmpeg -hide_banner -nostdin -threads 0 -i "$clip" -f null -)
 t_sd=$(best_wall "$work/sd.txt" scenedetect -q -i "$clip" -o "$work/sd" detect-adaptive \
     list-scenes -q -f scenes.csv)
