@@ -162,6 +162,11 @@ pub(crate) fn read_packet(
 ) -> Result<ReadOutcome, MediaError> {
     let mut invalid = 0u32;
     loop {
+        // `av_read_frame` overwrites the packet without releasing the data it still holds;
+        // readers reuse one packet, so without this every packet read stays allocated and
+        // memory grows with the file's length.
+        // SAFETY: the packet is valid; unref on an empty packet is a no-op.
+        unsafe { ffmpeg::ffi::av_packet_unref(ffmpeg::packet::Mut::as_mut_ptr(packet)) };
         match packet.read(input) {
             Ok(()) => return Ok(ReadOutcome::Packet),
             Err(ffmpeg::Error::Eof) => return Ok(ReadOutcome::Eof),
