@@ -252,11 +252,16 @@ fn find_dead_air(
             s.push(&chunk.samples, &mut probabilities)
                 .map_err(|e| PluginError::failed(e.to_string()))?;
         }
+        // Report about once per second of audio (not per decoded chunk: a host that keeps
+        // every report would otherwise grow with the file's length).
+        let before = done / SAMPLE_RATE as usize;
         done += chunk.samples.len();
-        ctx.progress(
-            base + (1.0 - base) * (done as f32 / total).min(1.0),
-            "measuring audio",
-        );
+        if done / SAMPLE_RATE as usize != before {
+            ctx.progress(
+                base + (1.0 - base) * (done as f32 / total).min(1.0),
+                "measuring audio",
+            );
+        }
     }
     if let Some(s) = stream.as_mut() {
         s.finish(&mut probabilities)
