@@ -39,6 +39,8 @@ enum Command {
     Plugins(commands::run::ListArgs),
     /// Render a project or timeline to a video file (H.264 + AAC in MP4 by default).
     Render(commands::render::Args),
+    /// Subtitle tools: `check` reports every readability rule an SRT/WebVTT file breaks.
+    Subtitles(commands::subtitles::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => commands::run::run(&args),
         Some(Command::Plugins(args)) => commands::run::list(&args),
         Some(Command::Render(args)) => commands::render::run(&args),
+        Some(Command::Subtitles(args)) => commands::subtitles::run(&args),
         Some(Command::Gui { file }) => cutroom_app::run_app(file),
         None => cutroom_app::run_app(None),
     };

@@ -277,19 +277,31 @@ impl Violation {
     }
 }
 
-impl fmt::Display for Violation {
+impl ViolationKind {
+    /// A stable snake_case name of the rule (`line_too_long`, `too_fast`…), for reports and
+    /// scripts.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            ViolationKind::EmptyText => "empty_text",
+            ViolationKind::LineTooLong { .. } => "line_too_long",
+            ViolationKind::TooManyLines { .. } => "too_many_lines",
+            ViolationKind::TooFast { .. } => "too_fast",
+            ViolationKind::TooShort { .. } => "too_short",
+            ViolationKind::TooLong { .. } => "too_long",
+            ViolationKind::Overlap { .. } => "overlap",
+            ViolationKind::GapTooSmall { .. } => "gap_too_small",
+            ViolationKind::StartsBeforeSpeech { .. } => "starts_before_speech",
+            ViolationKind::LingersAfterSpeech { .. } => "lingers_after_speech",
+            ViolationKind::SpansSilence { .. } => "spans_silence",
+            ViolationKind::WeakLineBreak { .. } => "weak_line_break",
+        }
+    }
+}
+
+/// The detail of the broken rule ("line 1 has 45 characters").
+impl fmt::Display for ViolationKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = self.at_ms.max(0);
-        write!(
-            f,
-            "cue {} at {:02}:{:02}:{:02},{:03}: ",
-            self.cue + 1,
-            t / 3_600_000,
-            t / 60_000 % 60,
-            t / 1000 % 60,
-            t % 1000
-        )?;
-        match &self.kind {
+        match self {
             ViolationKind::EmptyText => write!(f, "no text"),
             ViolationKind::LineTooLong { line, chars } => {
                 write!(f, "line {line} has {chars} characters")
@@ -315,6 +327,26 @@ impl fmt::Display for Violation {
                 write!(f, "line {line} ends with {word:?}; break before it")
             }
         }
+    }
+}
+
+impl Violation {
+    /// The cue's start as an SRT time, `HH:MM:SS,mmm`.
+    pub fn time(&self) -> String {
+        let t = self.at_ms.max(0);
+        format!(
+            "{:02}:{:02}:{:02},{:03}",
+            t / 3_600_000,
+            t / 60_000 % 60,
+            t / 1000 % 60,
+            t % 1000
+        )
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cue {} at {}: {}", self.cue + 1, self.time(), self.kind)
     }
 }
 

@@ -5,6 +5,7 @@ pub mod info;
 pub mod probe;
 pub mod render;
 pub mod run;
+pub mod subtitles;
 
 use std::path::Path;
 
