@@ -397,4 +397,15 @@ fn render_refuses_inputs_that_are_not_timelines() {
     assert!(!mp4.exists());
     let out = cutroom(&["render", p(&srt), "-o", p(&mp4), "--size", "33x10"]);
     assert_eq!(out.status.code(), Some(2));
+    let out = cutroom(&[
+        "render",
+        p(&srt),
+        "-o",
+        p(&mp4),
+        "--lut-interpolation",
+        "cubic",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("tetrahedral or trilinear"), "{stderr}");
 }

@@ -110,70 +110,224 @@ where
     }
 }
 
+/// How a LUT is interpolated between its lattice points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Interpolation {
+    /// Four corners of the tetrahedron holding the point (as FFmpeg's `lut3d`
+    /// `interp=tetrahedral`, Resolve and most grading tools): the default.
+    #[default]
+    Tetrahedral,
+    /// All eight corners of the lattice cell, weighted by volume (FFmpeg's
+    /// `interp=trilinear`).
+    Trilinear,
+}
+
+impl Interpolation {
+    /// The lowercase name used on the command line and in files (`tetrahedral`,
+    /// `trilinear`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Interpolation::Tetrahedral => "tetrahedral",
+            Interpolation::Trilinear => "trilinear",
+        }
+    }
+}
+
+impl std::str::FromStr for Interpolation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "tetrahedral" | "tetra" => Ok(Interpolation::Tetrahedral),
+            "trilinear" => Ok(Interpolation::Trilinear),
+            _ => Err(format!(
+                "unknown LUT interpolation {s:?} (expected tetrahedral or trilinear)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Interpolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The LUT's output for one RGB color (domain units, usually 0–1), by tetrahedral
 /// interpolation in floating point. Inputs outside the domain are clamped to it; the output
 /// is not clamped. The LUT must be well formed (see [`PreparedLut::new`]).
 pub fn eval_lut(lut: &ColorTransform, rgb: [f32; 3]) -> [f32; 3] {
+    eval_lut_with(lut, rgb, Interpolation::Tetrahedral)
+}
+
+/// [`eval_lut`] with a choice of interpolation.
+pub fn eval_lut_with(lut: &ColorTransform, rgb: [f32; 3], interp: Interpolation) -> [f32; 3] {
     let n = lut.size;
     let (ir, fr) = split(coordinate(lut, 0, rgb[0]), n);
     let (ig, fg) = split(coordinate(lut, 1, rgb[1]), n);
     let (ib, fb) = split(coordinate(lut, 2, rgb[2]), n);
     let mut out = [0.0f32; 3];
-    for (d, w) in tetrahedron(fr, fg, fb, 1.0) {
+    let mut add = |d: [usize; 3], w: f32| {
         let v = lut.at(ir + d[0], ig + d[1], ib + d[2]);
         for c in 0..3 {
             out[c] += w * v[c];
+        }
+    };
+    match interp {
+        Interpolation::Tetrahedral => {
+            for (d, w) in tetrahedron(fr, fg, fb, 1.0) {
+                add(d, w);
+            }
+        }
+        Interpolation::Trilinear => {
+            for corner in 0..8 {
+                let d = [corner & 1, (corner >> 1) & 1, (corner >> 2) & 1];
+                let w = |bit: usize, f: f32| if bit == 1 { f } else { 1.0 - f };
+                add(d, w(d[0], fr) * w(d[1], fg) * w(d[2], fb));
+            }
         }
     }
     out
 }
 
-/// Table values are clamped to this many times full scale either side of 0–1 (outputs end
-/// up clamped to 8 bits anyway).
-const VALUE_HEADROOM: f32 = 2.0;
+/// Table values are clamped to half of full scale either side of 0–1 (outputs end up
+/// clamped to 8 bits anyway).
+const VALUE_HEADROOM: f32 = 0.5;
+/// Fixed-point steps per 8-bit output level in the packed table.
+const SUBLEVELS: f32 = 16.0;
+/// Interpolation weights are fixed point with this many fractional bits (sum 256).
+const WEIGHT_BITS: u32 = 8;
+const WEIGHT_ONE: u32 = 1 << WEIGHT_BITS;
+/// Bit position of the three 21-bit lanes of a packed table entry.
+const LANE_BITS: u32 = 21;
+/// A packed value after one lerp step (13 significant bits per lane).
+const VALUE_MASK: u64 = 0x1fff | (0x1fff << LANE_BITS) | (0x1fff << (2 * LANE_BITS));
+/// Half a weight step in each lane, to round a lerp.
+const LERP_ROUND: u64 = 128 | (128 << LANE_BITS) | (128 << (2 * LANE_BITS));
 
-/// A LUT converted for fast application to 8-bit frames: table entries as four-lane `f32`
-/// (scaled to output levels, so the interpolation compiles to packed SIMD arithmetic) and,
+/// Packs an RGB value (0–1 = full scale) into three 21-bit lanes of fixed point: each lane
+/// holds `(v + 0.5) * 255 * 16`, at most 8160, so that a convex combination with 8-bit
+/// weights (sum 256) never carries from one lane into the next.
+fn pack(v: [f32; 3]) -> u64 {
+    let q = |x: f32| {
+        let x = x.clamp(-VALUE_HEADROOM, 1.0 + VALUE_HEADROOM) + VALUE_HEADROOM;
+        (x * 255.0 * SUBLEVELS).round() as u64
+    };
+    q(v[0]) | (q(v[1]) << LANE_BITS) | (q(v[2]) << (2 * LANE_BITS))
+}
+
+/// Output levels by `lane >> 12` of a packed weighted sum (weights summing to 256): the
+/// lane holds `(level + 127.5) * 4096`, so the index is the rounded level plus 127, clamped
+/// here to 0–255.
+const OUTPUT_LEVELS: [u8; 512] = {
+    let mut t = [0u8; 512];
+    let mut i = 0;
+    while i < 512 {
+        t[i] = if i < 127 {
+            0
+        } else if i - 127 > 255 {
+            255
+        } else {
+            (i - 127) as u8
+        };
+        i += 1;
+    }
+    t
+};
+
+/// The 8-bit output of a packed weighted sum (weights summing to 256), as `r | g << 8 |
+/// b << 16`.
+#[inline(always)]
+fn unpack(sum: u64) -> u32 {
+    let shift = WEIGHT_BITS + 4;
+    let lane = |i: u32| u32::from(OUTPUT_LEVELS[((sum >> (shift + i * LANE_BITS)) & 511) as usize]);
+    lane(0) | (lane(1) << 8) | (lane(2) << 16)
+}
+
+/// Per input code value on one axis: the offset of the lattice cell's first corner and the
+/// interpolation weight of the upper corner, 0..=256.
+#[derive(Debug, Clone, Copy, Default)]
+struct AxisStep {
+    offset: u32,
+    weight: u32,
+}
+
+/// A LUT converted for fast application to 8-bit frames: table entries packed as three
+/// fixed-point lanes of a `u64` (so one integer multiply weights all three channels) and,
 /// per channel and input code value, the lattice cell offset and interpolation weight.
+///
+/// Table values are limited to −0.5…1.5 of full scale and interpolated in 1/16 of an
+/// output level with 8-bit weights: results are within 0.1 level of the floating-point
+/// interpolation before rounding. LUTs coarser than [`PreparedLut::FIXED_POINT_MIN_SIZE`]
+/// points per axis (whose cells span so many levels that 8-bit weights would cost precision)
+/// are interpolated in floating point instead, more slowly.
 #[derive(Debug, Clone)]
 pub struct PreparedLut {
     size: usize,
-    /// `[r, g, b, 0]` per lattice point, in output levels (0–255 for 0–1).
-    table: Vec<[f32; 4]>,
-    /// Per channel, per 8-bit input: (offset of the cell's first corner, weight 0..=1).
-    axes: [[(u32, f32); 256]; 3],
+    /// The transform itself, for LUTs too coarse for the fixed-point path.
+    coarse: Option<ColorTransform>,
+    interpolation: Interpolation,
+    table: Vec<u64>,
+    axes: [[AxisStep; 256]; 3],
     /// Offsets of the corners (1,0,0), (0,1,0), (0,0,1), (1,1,0), (1,0,1), (0,1,1), (1,1,1).
     corners: [usize; 7],
+    /// The two middle corners of the tetrahedron, by the comparisons
+    /// `(fr > fg) << 2 | (fg > fb) << 1 | (fr > fb)`.
+    tetrahedra: [(usize, usize); 8],
 }
 
 impl PreparedLut {
-    /// Checks `lut` and prepares it. Fails when the table size, length, values or domain are
-    /// malformed.
+    /// The smallest LUT size applied in fixed point (cells of at most 16 levels).
+    pub const FIXED_POINT_MIN_SIZE: usize = 17;
+
+    /// Checks `lut` and prepares it for tetrahedral interpolation. Fails when the table
+    /// size, length, values or domain are malformed.
     pub fn new(lut: &ColorTransform) -> Result<PreparedLut, ColorError> {
+        Self::with_interpolation(lut, Interpolation::Tetrahedral)
+    }
+
+    /// Checks `lut` and prepares it for the given interpolation.
+    pub fn with_interpolation(
+        lut: &ColorTransform,
+        interpolation: Interpolation,
+    ) -> Result<PreparedLut, ColorError> {
         check(lut)?;
         let n = lut.size;
-        let table = lut
-            .table
-            .iter()
-            .map(|v| {
-                let q = |x: f32| x.clamp(-VALUE_HEADROOM, 1.0 + VALUE_HEADROOM) * 255.0;
-                [q(v[0]), q(v[1]), q(v[2]), 0.0]
-            })
-            .collect();
+        let table = lut.table.iter().map(|v| pack(*v)).collect();
         let strides = [1, n, n * n];
-        let mut axes = [[(0u32, 0f32); 256]; 3];
+        let mut axes = [[AxisStep::default(); 256]; 3];
         for (c, axis) in axes.iter_mut().enumerate() {
             for (v, slot) in axis.iter_mut().enumerate() {
                 let (i, f) = split(coordinate(lut, c, v as f32 / 255.0), n);
-                *slot = ((i * strides[c]) as u32, f);
+                *slot = AxisStep {
+                    offset: (i * strides[c]) as u32,
+                    weight: (f * WEIGHT_ONE as f32).round() as u32,
+                };
             }
         }
         let (r, g, b) = (1, n, n * n);
+        let mut tetrahedra = [(0, 0); 8];
+        for (k, slot) in tetrahedra.iter_mut().enumerate() {
+            let (rg, gb, rb) = (k & 4 != 0, k & 2 != 0, k & 1 != 0);
+            // The largest fraction's axis first, then the middle one's (ties pick either:
+            // the corner between them then has weight 0).
+            *slot = match (rg, gb, rb) {
+                (true, true, _) => (r, r + g),
+                (true, false, true) => (r, r + b),
+                (true, false, false) => (b, r + b),
+                (false, true, true) => (g, r + g),
+                (false, true, false) => (g, g + b),
+                (false, false, _) => (b, g + b),
+            };
+        }
         Ok(PreparedLut {
             size: n,
+            coarse: (n < Self::FIXED_POINT_MIN_SIZE).then(|| lut.clone()),
+            interpolation,
             table,
             axes,
             corners: [r, g, b, r + g, r + b, g + b, r + g + b],
+            tetrahedra,
         })
     }
 
@@ -182,48 +336,86 @@ impl PreparedLut {
         self.size
     }
 
-    /// Applies the LUT to one RGB pixel.
+    /// The interpolation this LUT was prepared for.
+    pub fn interpolation(&self) -> Interpolation {
+        self.interpolation
+    }
+
+    /// The packed table entry at `index`.
     #[inline(always)]
-    fn pixel(&self, r: u8, g: u8, b: u8) -> [u8; 3] {
-        let (or, fr) = self.axes[0][r as usize];
-        let (og, fg) = self.axes[1][g as usize];
-        let (ob, fb) = self.axes[2][b as usize];
-        let base = (or + og + ob) as usize;
+    fn entry(&self, index: usize) -> u64 {
+        debug_assert!(index < self.table.len());
+        // SAFETY: every index used is a cell's first corner (at most `size - 2` on each axis,
+        // from `split`) plus a corner offset of at most one step on each axis, so it is at
+        // most `(size - 1) * (1 + size + size²) = size³ - 1`, and the table has `size³`
+        // entries (checked in `check`).
+        unsafe { *self.table.get_unchecked(index) }
+    }
+
+    /// Tetrahedral interpolation of one RGB pixel, branch free.
+    #[inline(always)]
+    fn tetrahedral(&self, r: u8, g: u8, b: u8) -> u32 {
+        let ar = self.axes[0][r as usize];
+        let ag = self.axes[1][g as usize];
+        let ab = self.axes[2][b as usize];
+        let base = (ar.offset + ag.offset + ab.offset) as usize;
+        let (fr, fg, fb) = (ar.weight, ag.weight, ab.weight);
+        let hi = fr.max(fg).max(fb);
+        let lo = fr.min(fg).min(fb);
+        let mid = fr + fg + fb - hi - lo;
+        let k = (((fr > fg) as usize) << 2) | (((fg > fb) as usize) << 1) | ((fr > fb) as usize);
+        let (m1, m2) = self.tetrahedra[k];
+        let t = |offset: usize| self.entry(base + offset);
+        let sum = t(0) * u64::from(WEIGHT_ONE - hi)
+            + t(m1) * u64::from(hi - mid)
+            + t(m2) * u64::from(mid - lo)
+            + t(self.corners[6]) * u64::from(lo);
+        unpack(sum)
+    }
+
+    /// Trilinear interpolation of one RGB pixel: three rounds of packed lerps.
+    #[inline(always)]
+    fn trilinear(&self, r: u8, g: u8, b: u8) -> u32 {
+        let ar = self.axes[0][r as usize];
+        let ag = self.axes[1][g as usize];
+        let ab = self.axes[2][b as usize];
+        let base = (ar.offset + ag.offset + ab.offset) as usize;
+        let t = |offset: usize| self.entry(base + offset);
         let [d100, d010, d001, d110, d101, d011, d111] = self.corners;
-        // The two middle corners and the four weights of the tetrahedron holding the point
-        // (the same split as FFmpeg's interp_tetrahedral).
-        let (m1, m2, w0, w1, w2, w3) = if fr > fg {
-            if fg > fb {
-                (d100, d110, 1.0 - fr, fr - fg, fg - fb, fb)
-            } else if fr > fb {
-                (d100, d101, 1.0 - fr, fr - fb, fb - fg, fg)
-            } else {
-                (d001, d101, 1.0 - fb, fb - fr, fr - fg, fg)
-            }
-        } else if fb > fg {
-            (d001, d011, 1.0 - fb, fb - fg, fg - fr, fr)
-        } else if fb > fr {
-            (d010, d011, 1.0 - fg, fg - fb, fb - fr, fr)
-        } else {
-            (d010, d110, 1.0 - fg, fg - fr, fr - fb, fb)
+        let lerp = |a: u64, b: u64, w: u32| {
+            ((a * u64::from(WEIGHT_ONE - w) + b * u64::from(w) + LERP_ROUND) >> WEIGHT_BITS)
+                & VALUE_MASK
         };
-        let t = &self.table;
-        let (c0, c1, c2, c3) = (t[base], t[base + m1], t[base + m2], t[base + d111]);
-        let mut out = [0u8; 3];
-        for i in 0..3 {
-            let v = w0 * c0[i] + w1 * c1[i] + w2 * c2[i] + w3 * c3[i];
-            out[i] = (v + 0.5).clamp(0.0, 255.0) as u8;
-        }
-        out
+        let wr = ar.weight;
+        let x00 = lerp(t(0), t(d100), wr);
+        let x10 = lerp(t(d010), t(d110), wr);
+        let x01 = lerp(t(d001), t(d101), wr);
+        let x11 = lerp(t(d011), t(d111), wr);
+        let y0 = lerp(x00, x10, ag.weight);
+        let y1 = lerp(x01, x11, ag.weight);
+        let wb = u64::from(ab.weight);
+        unpack(y0 * (u64::from(WEIGHT_ONE) - wb) + y1 * wb)
     }
 
     /// Applies the LUT in place to tightly packed RGBA8 rows; alpha is left as it is.
     fn apply_slice(&self, data: &mut [u8]) {
-        for px in data.chunks_exact_mut(4) {
-            let [r, g, b] = self.pixel(px[0], px[1], px[2]);
-            px[0] = r;
-            px[1] = g;
-            px[2] = b;
+        fn each(data: &mut [u8], f: impl Fn(u8, u8, u8) -> u32) {
+            for px in data.chunks_exact_mut(4) {
+                let rgb = f(px[0], px[1], px[2]);
+                px[..3].copy_from_slice(&rgb.to_le_bytes()[..3]);
+            }
+        }
+        if let Some(lut) = &self.coarse {
+            return each(data, |r, g, b| {
+                let rgb = [r, g, b].map(|v| f32::from(v) / 255.0);
+                let out = eval_lut_with(lut, rgb, self.interpolation)
+                    .map(|v| (v * 255.0 + 0.5).clamp(0.0, 255.0) as u32);
+                out[0] | (out[1] << 8) | (out[2] << 16)
+            });
+        }
+        match self.interpolation {
+            Interpolation::Tetrahedral => each(data, |r, g, b| self.tetrahedral(r, g, b)),
+            Interpolation::Trilinear => each(data, |r, g, b| self.trilinear(r, g, b)),
         }
     }
 
@@ -319,42 +511,120 @@ mod tests {
     #[test]
     fn the_identity_lut_leaves_every_pixel_unchanged() {
         for size in [2, 17, 33, 64] {
-            let mut img = frame(64, 16);
-            let before = img.clone();
-            apply_lut_rgba8(&ColorTransform::identity(size), &mut img, 64, 16, 3).unwrap();
-            assert_eq!(img, before, "size {size}");
+            for interp in [Interpolation::Tetrahedral, Interpolation::Trilinear] {
+                let lut = PreparedLut::with_interpolation(&ColorTransform::identity(size), interp);
+                let mut img = frame(64, 16);
+                let before = img.clone();
+                lut.unwrap().apply_rgba8(&mut img, 64, 16, 3).unwrap();
+                assert_eq!(img, before, "size {size}, {interp}");
+            }
         }
     }
+
+    /// Fixed point: within 0.1 level of the float interpolation before rounding to a level.
+    const TOLERANCE: f32 = 0.6;
 
     #[test]
     fn frame_application_agrees_with_the_float_interpolation() {
-        let lut = twisted(33);
-        let mut img = frame(97, 31);
-        let before = img.clone();
-        apply_lut_rgba8(&lut, &mut img, 97, 31, 2).unwrap();
-        for (out, inp) in img.chunks_exact(4).zip(before.chunks_exact(4)) {
-            let want = eval_lut(&lut, [inp[0], inp[1], inp[2]].map(|v| v as f32 / 255.0));
-            for c in 0..3 {
-                let w = (want[c] * 255.0).clamp(0.0, 255.0);
-                assert!((out[c] as f32 - w).abs() <= 0.51, "{out:?} vs {want:?}");
+        for interp in [Interpolation::Tetrahedral, Interpolation::Trilinear] {
+            let lut = twisted(33);
+            let prepared = PreparedLut::with_interpolation(&lut, interp).unwrap();
+            let mut img = frame(97, 31);
+            let before = img.clone();
+            prepared.apply_rgba8(&mut img, 97, 31, 2).unwrap();
+            let mut worst = 0.0f32;
+            for (out, inp) in img.chunks_exact(4).zip(before.chunks_exact(4)) {
+                let rgb = [inp[0], inp[1], inp[2]].map(|v| v as f32 / 255.0);
+                let want = eval_lut_with(&lut, rgb, interp);
+                for c in 0..3 {
+                    let w = (want[c] * 255.0).clamp(0.0, 255.0);
+                    worst = worst.max((out[c] as f32 - w).abs());
+                }
+                assert_eq!(out[3], inp[3], "alpha is untouched");
             }
-            assert_eq!(out[3], inp[3], "alpha is untouched");
+            assert!(worst <= TOLERANCE, "{interp}: off by {worst} levels");
         }
     }
 
     #[test]
-    fn lattice_points_map_exactly_to_their_table_entries() {
+    fn the_two_interpolations_differ_inside_a_cell_but_not_on_the_lattice() {
+        let lut = twisted(5);
+        let on = [0.25, 0.5, 0.75];
+        let inside = [0.3, 0.55, 0.9];
+        let tetra = eval_lut_with(&lut, on, Interpolation::Tetrahedral);
+        let tri = eval_lut_with(&lut, on, Interpolation::Trilinear);
+        for c in 0..3 {
+            assert!((tetra[c] - tri[c]).abs() < 1e-6);
+            assert!((tetra[c] - lut.at(1, 2, 3)[c]).abs() < 1e-6);
+        }
+        let tetra = eval_lut_with(&lut, inside, Interpolation::Tetrahedral);
+        let tri = eval_lut_with(&lut, inside, Interpolation::Trilinear);
+        assert!((0..3).any(|c| (tetra[c] - tri[c]).abs() > 1e-4));
+        // On a LUT that is linear in each channel both are exact.
+        let mut linear = ColorTransform::identity(5);
+        for v in &mut linear.table {
+            *v = [
+                0.5 * v[0] + 0.2 * v[1],
+                0.9 * v[1],
+                0.1 + 0.3 * v[2] + 0.4 * v[0],
+            ];
+        }
+        for interp in [Interpolation::Tetrahedral, Interpolation::Trilinear] {
+            let out = eval_lut_with(&linear, inside, interp);
+            let want = [
+                0.5 * 0.3 + 0.2 * 0.55,
+                0.9 * 0.55,
+                0.1 + 0.3 * 0.9 + 0.4 * 0.3,
+            ];
+            for c in 0..3 {
+                assert!((out[c] - want[c]).abs() < 1e-5, "{interp}");
+            }
+        }
+    }
+
+    #[test]
+    fn interpolation_names_parse_and_print() {
+        for interp in [Interpolation::Tetrahedral, Interpolation::Trilinear] {
+            assert_eq!(interp.name().parse::<Interpolation>(), Ok(interp));
+            assert_eq!(interp.to_string(), interp.name());
+        }
+        assert!("cubic"
+            .parse::<Interpolation>()
+            .unwrap_err()
+            .contains("cubic"));
+    }
+
+    #[test]
+    fn lattice_points_map_to_their_table_entries() {
         let lut = twisted(18); // 255 / 17 = 15: every 15th code value is a lattice point
-        for r in (0..18).step_by(3) {
-            for g in (0..18).step_by(5) {
-                for b in 0..18 {
-                    let mut px = [(r * 15) as u8, (g * 15) as u8, (b * 15) as u8, 9];
-                    apply_lut_rgba8(&lut, &mut px, 1, 1, 1).unwrap();
-                    let want = lut.at(r, g, b).map(|v| (v * 255.0).round() as u8);
-                    assert_eq!(px[..3], want);
+        for interp in [Interpolation::Tetrahedral, Interpolation::Trilinear] {
+            let prepared = PreparedLut::with_interpolation(&lut, interp).unwrap();
+            for r in (0..18).step_by(3) {
+                for g in (0..18).step_by(5) {
+                    for b in 0..18 {
+                        let mut px = [(r * 15) as u8, (g * 15) as u8, (b * 15) as u8, 9];
+                        prepared.apply_rgba8(&mut px, 1, 1, 1).unwrap();
+                        let want = lut.at(r, g, b);
+                        for c in 0..3 {
+                            let w = want[c] * 255.0;
+                            assert!((px[c] as f32 - w).abs() <= TOLERANCE, "{px:?} {want:?}");
+                        }
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn out_of_range_table_values_clamp_to_black_and_white() {
+        let mut lut = ColorTransform::identity(2);
+        for v in &mut lut.table {
+            *v = [v[0] * 3.0 - 1.0, -0.7, 1.8];
+        }
+        let prepared = PreparedLut::new(&lut).unwrap();
+        let mut px = [0u8, 128, 255, 1, 255, 0, 0, 2];
+        prepared.apply_rgba8(&mut px, 2, 1, 1).unwrap();
+        assert_eq!(px, [0, 0, 255, 1, 255, 0, 255, 2]);
     }
 
     #[test]

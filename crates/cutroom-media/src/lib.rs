@@ -23,6 +23,7 @@ pub mod video;
 
 pub use audio::{AudioChunk, AudioOutput, AudioReader};
 pub use cache::{FrameCache, FrameKey};
+pub use cutroom_color::Interpolation as LutInterpolation;
 pub use error::MediaError;
 pub use probe::{
     probe, AudioStreamInfo, MediaInfo, StreamInfo, StreamKind, SubtitleStreamInfo, VideoStreamInfo,

@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use cutroom_color::PreparedLut;
+use cutroom_color::{Interpolation, PreparedLut};
 use cutroom_timeline::formats::{self, SubtitleFormat};
 use cutroom_timeline::time::round_div;
 use cutroom_timeline::{Item, Rate, RationalTime, SubtitleCue, Timeline, TrackKind};
@@ -97,6 +97,8 @@ pub struct RenderOptions {
     /// Directory relative media paths are resolved against (e.g. the project file's
     /// directory); `None` uses the current directory.
     pub media_base: Option<PathBuf>,
+    /// How clip LUTs ([`cutroom_timeline::ColorTransform`]) are interpolated.
+    pub lut_interpolation: Interpolation,
 }
 
 impl Default for RenderOptions {
@@ -115,6 +117,7 @@ impl Default for RenderOptions {
             subtitles: SubtitleMode::None,
             subtitle_track: 0,
             media_base: None,
+            lut_interpolation: Interpolation::Tetrahedral,
         }
     }
 }
@@ -646,12 +649,15 @@ fn track_plan(
                     start: pos,
                     src: Q::of(c.source_range.start).sub(media_start),
                     lut: match &c.color {
-                        Some(ct) => Some(Arc::new(PreparedLut::new(ct).map_err(|e| {
-                            render_error(
-                                output,
-                                format!("clip '{}' on track '{}': {e}", c.name, track.name),
-                            )
-                        })?)),
+                        Some(ct) => Some(Arc::new(
+                            PreparedLut::with_interpolation(ct, options.lut_interpolation)
+                                .map_err(|e| {
+                                    render_error(
+                                        output,
+                                        format!("clip '{}' on track '{}': {e}", c.name, track.name),
+                                    )
+                                })?,
+                        )),
                         None => None,
                     },
                 });
@@ -1365,11 +1371,11 @@ impl<'a> Job<'a> {
                 }
             }
             Some((s, SpanKind::Dissolve { from, to })) => {
-                // Weight of the incoming picture: (k + 1/2) / n at the frame's middle.
-                let half = Q::units(1, self.rate).to_f64() / 2.0;
-                let len = s.end.sub(s.start).to_f64();
-                let w = ((t.sub(s.start).to_f64() + half) / len).clamp(0.0, 1.0);
-                let wi = (w * 256.0).round() as u32;
+                let wi = dissolve_weight(
+                    t.sub(s.start).to_f64(),
+                    s.end.sub(s.start).to_f64(),
+                    Q::units(1, self.rate).to_f64(),
+                );
                 if let Some(c) = from {
                     used.insert(plan.clips[c].key);
                 }
@@ -1704,8 +1710,21 @@ fn black(canvas: &mut [u8]) {
     }
 }
 
+/// Weight (out of 256) of the incoming picture for the frame that starts `offset` into a
+/// dissolve `length` long, with frames `frame` long (all in the same unit): `(k + ½) / n` for
+/// frame `k` of an `n`-frame dissolve, so the middle frame of an odd-length dissolve is an
+/// exact 50/50 mix. The viewer's preview uses it too, so preview and render agree.
+pub fn dissolve_weight(offset: f64, length: f64, frame: f64) -> u32 {
+    if length <= 0.0 {
+        return 256;
+    }
+    let w = ((offset + frame / 2.0) / length).clamp(0.0, 1.0);
+    (w * 256.0).round() as u32
+}
+
+/// Cross-fades two same-sized RGBA8 pictures in place:
 /// `canvas = canvas·(256−w)/256 + incoming·w/256` (incoming `None` is black).
-fn blend(canvas: &mut [u8], incoming: Option<&[u8]>, w: u32) {
+pub fn blend(canvas: &mut [u8], incoming: Option<&[u8]>, w: u32) {
     let w = w.min(256);
     let keep = 256 - w;
     match incoming {

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::{barcode_clip, ffmpeg, gray_frames, h264, read_barcode};
 use cutroom_media::{
-    probe, render_timeline, AudioOutput, AudioReader, MediaError, PixelFormat, RenderOptions,
-    SubtitleMode, VideoOutput, VideoReader,
+    probe, render_timeline, AudioOutput, AudioReader, LutInterpolation, MediaError, PixelFormat,
+    RenderOptions, SubtitleMode, VideoOutput, VideoReader,
 };
 use cutroom_timeline::formats::SubtitleFormat;
 use cutroom_timeline::{
@@ -425,15 +425,6 @@ fn a_clip_color_transform_is_applied_to_its_frames() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(frames.len(), 20);
-    let mean_rgb = |f: &cutroom_media::VideoFrame| {
-        let mut s = [0f64; 3];
-        for px in f.data.chunks_exact(3) {
-            for c in 0..3 {
-                s[c] += f64::from(px[c]);
-            }
-        }
-        s.map(|v| v / (f.data.len() / 3) as f64)
-    };
     let plain = mean_rgb(&frames[5]);
     let graded = mean_rgb(&frames[15]);
     for c in 0..3 {
@@ -449,6 +440,66 @@ fn a_clip_color_transform_is_applied_to_its_frames() {
             "graded {graded:?} vs {want:?}"
         );
     }
+}
+
+fn mean_rgb(f: &cutroom_media::VideoFrame) -> [f64; 3] {
+    let mut s = [0f64; 3];
+    for px in f.data.chunks_exact(3) {
+        for c in 0..3 {
+            s[c] += f64::from(px[c]);
+        }
+    }
+    s.map(|v| v / (f.data.len() / 3) as f64)
+}
+
+#[test]
+fn the_lut_interpolation_option_chooses_tetrahedral_or_trilinear() {
+    let dir = tempfile::tempdir().unwrap();
+    let rate = Rate::FPS_25;
+    let src = solid(dir.path(), "src.mp4", "b46432", 10); // (180, 100, 50)
+                                                          // Green gets a lattice checkerboard on top of the identity: inside a cell the two
+                                                          // interpolations weight its corners differently (about 20 levels apart here).
+    let mut lut = ColorTransform::identity(17);
+    let n = lut.size;
+    for (i, v) in lut.table.iter_mut().enumerate() {
+        let parity = (i % n + (i / n) % n + i / (n * n)) % 2;
+        v[1] += 0.3 * parity as f32;
+    }
+    let plain = VideoReader::open(&src, VideoOutput::source_size(PixelFormat::Rgb24))
+        .unwrap()
+        .nth(5)
+        .unwrap()
+        .unwrap();
+    let input = mean_rgb(&plain).map(|v| (v / 255.0) as f32);
+    let mut graded = Clip::new(
+        "graded",
+        MediaReference::external(src.to_str().unwrap(), None),
+        TimeRange::from_frames(0, 10, rate),
+    );
+    graded.color = Some(lut.clone());
+    let t = timeline(rate, vec![Item::Clip(graded)]);
+    let mut greens = Vec::new();
+    for interp in [LutInterpolation::Tetrahedral, LutInterpolation::Trilinear] {
+        let out = dir.path().join(format!("{interp}.mp4"));
+        let options = RenderOptions {
+            lut_interpolation: interp,
+            ..fast()
+        };
+        render(&t, &out, &options).unwrap();
+        let frame = VideoReader::open(&out, VideoOutput::source_size(PixelFormat::Rgb24))
+            .unwrap()
+            .nth(5)
+            .unwrap()
+            .unwrap();
+        let got = mean_rgb(&frame)[1];
+        let want = f64::from(cutroom_color::eval_lut_with(&lut, input, interp)[1]) * 255.0;
+        assert!((got - want).abs() < 3.0, "{interp}: green {got} vs {want}");
+        greens.push(got);
+    }
+    assert!(
+        (greens[0] - greens[1]).abs() > 10.0,
+        "the interpolations give {greens:?}"
+    );
 }
 
 fn subtitle_timeline(dir: &Path) -> Timeline {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::{bail, Context as _, Result};
-use cutroom_media::{render_timeline, RenderOptions, SubtitleMode};
+use cutroom_media::{render_timeline, LutInterpolation, RenderOptions, SubtitleMode};
 use cutroom_timeline::formats::{ReadOptions, SubtitleFormat};
 use cutroom_timeline::Rate;
 
@@ -55,6 +55,9 @@ pub struct Args {
     /// Subtitle tracks: none, soft, srt, vtt or burn.
     #[arg(long, value_enum, default_value_t = Subs::Soft)]
     pub subtitles: Subs,
+    /// LUT interpolation for clips with a color transform: tetrahedral or trilinear.
+    #[arg(long = "lut-interpolation", default_value = "tetrahedral")]
+    pub lut_interpolation: LutInterpolation,
     /// Frame rate of an EDL input (CMX3600 does not record it).
     #[arg(long, default_value = "24", value_parser = parse_rate)]
     pub rate: Rate,
@@ -113,6 +116,7 @@ pub fn run(args: &Args) -> Result<()> {
             Subs::Burn => SubtitleMode::BurnIn,
         },
         media_base: args.input.parent().map(|p| p.to_path_buf()),
+        lut_interpolation: args.lut_interpolation,
         ..RenderOptions::default()
     };
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
