@@ -20,6 +20,7 @@ struct Bench {
     seconds: f64,
     started: Option<Instant>,
     ui_times: Vec<f64>,
+    frame_times: Vec<f64>,
     plugin: String,
     job: Option<JobId>,
     out: Arc<Mutex<Option<String>>>,
@@ -34,7 +35,10 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
 }
 
 impl eframe::App for Bench {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        if let (Some(_), Some(cpu)) = (self.started, frame.info().cpu_usage) {
+            self.frame_times.push(cpu as f64 * 1000.0);
+        }
         let t0 = Instant::now();
         self.app.show(ui);
         let dt = t0.elapsed().as_secs_f64();
@@ -43,6 +47,13 @@ impl eframe::App for Bench {
             self.app.viewer.reset_stats();
             self.app.viewer.seek(0);
             self.app.viewer.play(1);
+            if self.app.registry().manifest(&self.plugin).is_none() {
+                eprintln!(
+                    "bench: no plugin {:?}; using example-brightness as the background load",
+                    self.plugin
+                );
+                self.plugin = "example-brightness".into();
+            }
             if let Some(m) = self.app.registry().manifest(&self.plugin).cloned() {
                 match self
                     .app
@@ -75,6 +86,7 @@ impl eframe::App for Bench {
                 .map(|s| format!("{s:?}"))
                 .unwrap_or_else(|| "none".into());
             let mut t = self.ui_times.clone();
+            let mut ft = self.frame_times.clone();
             let json = serde_json::json!({
                 "seconds": elapsed,
                 "displayed_frames": s.displayed,
@@ -85,6 +97,10 @@ impl eframe::App for Bench {
                 "ui_frames": t.len(),
                 "ui_frame_ms_p50": percentile(&mut t, 0.5),
                 "ui_frame_ms_p99": percentile(&mut t, 0.99),
+                "frame_cpu_ms_p50": percentile(&mut ft, 0.5),
+                "frame_cpu_ms_p99": percentile(&mut ft, 0.99),
+                "decode_size": self.app.viewer.decode_size(),
+                "picture_size": self.app.viewer.picture_size(),
                 "background_plugin": self.plugin,
                 "background_job": job_state,
             });
@@ -167,6 +183,7 @@ fn main() -> anyhow::Result<()> {
         seconds,
         started: None,
         ui_times: Vec::new(),
+        frame_times: Vec::new(),
         plugin,
         job: None,
         out: out.clone(),

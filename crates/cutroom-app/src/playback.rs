@@ -29,26 +29,52 @@ const LUT_THREADS: usize = 2;
 /// Frames the decode thread may have ready ahead of the viewer.
 pub const FRAME_QUEUE: usize = 4;
 
-/// A stretch of the timeline showing one piece of media (or nothing, for a gap).
+/// A stretch of the timeline showing one piece of media (or nothing, for a gap), or a
+/// dissolve between two.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
     /// First timeline frame of the segment.
     pub start: i64,
     /// Length in timeline frames.
     pub len: i64,
-    /// The media shown, or `None` for a gap (black).
+    /// The media shown (the incoming picture of a dissolve), or `None` for black.
     pub media: Option<SegmentMedia>,
+    /// Set when the segment is a dissolve: the picture cross-fades from this one to
+    /// [`Segment::media`] over the segment, with the weights the renderer uses.
+    pub dissolve: Option<Dissolve>,
+}
+
+/// The outgoing side of a dissolve segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dissolve {
+    /// The outgoing media (running on into its handle), or `None` to fade from black.
+    pub from: Option<SegmentMedia>,
 }
 
 /// Where a segment's pictures come from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentMedia {
+    /// Index of the clip on its track; identifies the decode reader, so that the two sides
+    /// of a dissolve between clips of the same file read on separate readers.
+    pub clip: usize,
     /// Media file.
     pub path: PathBuf,
-    /// Media time shown at the segment's first frame.
+    /// Media time (from the media's first frame) shown at the segment's first frame. It can
+    /// be before the media's start for an incoming clip without a handle; such frames show
+    /// the media's first frame, as the renderer does.
     pub source_start: RationalTime,
     /// The colour transform accepted on the clip, if any.
     pub lut: Option<Arc<cutroom_timeline::ColorTransform>>,
+}
+
+impl SegmentMedia {
+    /// The same media, shown from `frames` timeline frames later at `rate`.
+    fn shifted(&self, frames: i64, rate: Rate) -> SegmentMedia {
+        SegmentMedia {
+            source_start: self.source_start + RationalTime::new(frames, rate),
+            ..self.clone()
+        }
+    }
 }
 
 /// What the viewer plays: a timeline flattened to segments, at the timeline's rate.
@@ -73,29 +99,102 @@ impl Program {
     }
 
     /// The first video track of `timeline` as a program. Clip media are looked up as files
-    /// (`file://` URLs and plain paths); transitions play as cuts.
+    /// (`file://` URLs and plain paths). A dissolve becomes a segment of its own over the
+    /// span it covers (`cut - in_offset` to `cut + out_offset`), cross-fading the outgoing
+    /// clip (running on into its handle) into the incoming one; next to a gap, or at the
+    /// start of the track, it fades through black — as the renderer does.
     pub fn from_timeline(timeline: &Timeline) -> Program {
         let rate = timeline.rate;
-        let mut segments = Vec::new();
+        let mut segments: Vec<Segment> = Vec::new();
         let mut frames = 0;
-        if let Some(track) = timeline.tracks_of(TrackKind::Video).next() {
-            for (item, range) in track.items_with_ranges() {
-                let start = range.start.to_frames(rate);
-                let len = range.duration.to_frames(rate);
-                let media = match item {
-                    Item::Clip(c) => c.media.target_url.as_deref().map(|url| SegmentMedia {
+        let Some(track) = timeline.tracks_of(TrackKind::Video).next() else {
+            return Program {
+                rate,
+                segments,
+                frames,
+            };
+        };
+        // Each clip's start frame and media (at that start), by item index.
+        let mut clips: HashMap<usize, (i64, SegmentMedia)> = HashMap::new();
+        let mut transitions = Vec::new();
+        for (ii, (item, range)) in track.items_with_ranges().into_iter().enumerate() {
+            let start = range.start.to_frames(rate);
+            let len = range.duration.to_frames(rate);
+            let media = match item {
+                Item::Clip(c) => c.media.target_url.as_deref().map(|url| {
+                    let origin = c
+                        .media
+                        .available_range
+                        .map(|r| r.start)
+                        .unwrap_or_else(|| RationalTime::zero(rate));
+                    SegmentMedia {
+                        clip: ii,
                         path: url_to_path(url),
-                        source_start: c.source_range.start,
+                        source_start: c.source_range.start - origin,
                         lut: c.color.clone().map(Arc::new),
-                    }),
-                    Item::Gap(_) => None,
-                    Item::Transition(_) => continue,
-                };
-                if len > 0 {
-                    segments.push(Segment { start, len, media });
-                    frames = frames.max(start + len);
+                    }
+                }),
+                Item::Gap(_) => None,
+                Item::Transition(_) => {
+                    transitions.push((ii, start, start + len));
+                    continue;
+                }
+            };
+            if let Some(m) = &media {
+                clips.insert(ii, (start, m.clone()));
+            }
+            if len > 0 {
+                segments.push(Segment {
+                    start,
+                    len,
+                    media,
+                    dissolve: None,
+                });
+                frames = frames.max(start + len);
+            }
+        }
+        for (ii, a, b) in transitions {
+            let (a, b) = (a.max(0), b.min(frames));
+            if b <= a {
+                continue;
+            }
+            let side = |i: Option<usize>| {
+                let (start, m) = clips.get(&i?)?;
+                Some(m.shifted(a - start, rate))
+            };
+            let from = side(ii.checked_sub(1));
+            let to = side(Some(ii + 1));
+            let mut carved = Vec::with_capacity(segments.len() + 2);
+            for s in segments {
+                let end = s.start + s.len;
+                if end <= a || s.start >= b {
+                    carved.push(s);
+                    continue;
+                }
+                if s.start < a {
+                    carved.push(Segment {
+                        len: a - s.start,
+                        ..s.clone()
+                    });
+                }
+                if end > b {
+                    let media = s.media.as_ref().map(|m| m.shifted(b - s.start, rate));
+                    carved.push(Segment {
+                        start: b,
+                        len: end - b,
+                        media,
+                        dissolve: s.dissolve.clone(),
+                    });
                 }
             }
+            carved.push(Segment {
+                start: a,
+                len: b - a,
+                media: to,
+                dissolve: Some(Dissolve { from }),
+            });
+            carved.sort_by_key(|s| s.start);
+            segments = carved;
         }
         Program {
             rate,
@@ -153,6 +252,10 @@ pub enum PlayerCommand {
     },
     /// Grade frames with this LUT for the before/after preview (or stop grading).
     SetPreviewLut(Option<Arc<PreparedLut>>),
+    /// Decode pictures that fit within this size (the viewer panel's size in pixels), so
+    /// that scaling, grading and texture upload cost what the screen shows, not what the
+    /// media holds. Reopens the readers when the size changes.
+    SetSize([u32; 2]),
 }
 
 /// The viewer's handle on the decode thread. Dropping it stops the thread.
@@ -177,9 +280,10 @@ impl Player {
                 let mut worker = Decoder {
                     max_size,
                     program: Arc::new(Program::empty()),
-                    readers: HashMap::new(),
+                    readers: Vec::new(),
+                    uses: 0,
                     preview: None,
-                    clip_lut: None,
+                    luts: Vec::new(),
                     repaint,
                     stop: stop_flag,
                 };
@@ -222,14 +326,60 @@ struct OpenReader {
     next: i64,
 }
 
+/// Readers kept open (least recently used closed first): enough for both sides of a
+/// dissolve plus the clips around it.
+const MAX_READERS: usize = 4;
+
+/// Prepared clip LUTs kept (both sides of a dissolve may carry one).
+const MAX_LUTS: usize = 4;
+
+type ReaderKey = (usize, PathBuf);
+
 struct Decoder {
     max_size: [u32; 2],
     program: Arc<Program>,
-    readers: HashMap<PathBuf, Option<OpenReader>>,
+    /// `(key, reader or None when the file cannot be read, last use)`.
+    readers: Vec<(ReaderKey, Option<OpenReader>, u64)>,
+    uses: u64,
     preview: Option<Arc<PreparedLut>>,
-    clip_lut: Option<(Arc<cutroom_timeline::ColorTransform>, Arc<PreparedLut>)>,
+    luts: Vec<(Arc<cutroom_timeline::ColorTransform>, Arc<PreparedLut>)>,
     repaint: Option<egui::Context>,
     stop: Arc<AtomicBool>,
+}
+
+/// A tightly packed RGBA8 picture.
+struct Picture {
+    data: Vec<u8>,
+    w: u32,
+    h: u32,
+}
+
+impl Picture {
+    fn black(w: u32, h: u32) -> Picture {
+        Picture {
+            data: black(w, h),
+            w,
+            h,
+        }
+    }
+
+    /// This picture resampled (nearest neighbour) to `w`×`h`; only needed when the two
+    /// sides of a dissolve have different sizes.
+    fn resized(self, w: u32, h: u32) -> Picture {
+        if (self.w, self.h) == (w, h) {
+            return self;
+        }
+        let mut data = Vec::with_capacity(w as usize * h as usize * 4);
+        for y in 0..h as usize {
+            let sy = y * self.h as usize / h as usize;
+            for x in 0..w as usize {
+                let sx = x * self.w as usize / w as usize;
+                let i = (sy * self.w as usize + sx) * 4;
+                data.extend_from_slice(&self.data[i..i + 4]);
+            }
+        }
+        Picture { data, w, h }
+    }
 }
 
 enum Mode {
@@ -324,6 +474,12 @@ impl Decoder {
                 step,
             } => *mode = Mode::Playing(generation, from, if step == 0 { 1 } else { step }),
             PlayerCommand::SetPreviewLut(l) => self.preview = l,
+            PlayerCommand::SetSize(size) => {
+                if size != self.max_size {
+                    self.max_size = size;
+                    self.readers.clear();
+                }
+            }
         }
     }
 
@@ -342,30 +498,36 @@ impl Decoder {
         let started = Instant::now();
         let program = self.program.clone();
         let seg = program.segment_at(frame)?;
-        let (mut rgba, w, h, lut) = match &seg.media {
-            None => {
-                let (w, h) = (16, 9);
-                (black(w, h), w, h, None)
-            }
-            Some(m) => {
-                let t = m.source_start + RationalTime::new(frame - seg.start, program.rate);
-                match self.read(&m.path, t) {
-                    Some((data, w, h)) => (data, w, h, m.lut.clone()),
-                    None => (black(16, 9), 16, 9, None),
+        let k = frame - seg.start;
+        let incoming = seg.media.as_ref().and_then(|m| self.picture(m, k));
+        let pic = match &seg.dissolve {
+            None => incoming,
+            Some(d) => {
+                let outgoing = d.from.as_ref().and_then(|m| self.picture(m, k));
+                let w = cutroom_media::render::dissolve_weight(k as f64, seg.len as f64, 1.0);
+                match (outgoing, incoming) {
+                    (Some(mut out), Some(inc)) => {
+                        let inc = inc.resized(out.w, out.h);
+                        cutroom_media::render::blend(&mut out.data, Some(&inc.data), w);
+                        Some(out)
+                    }
+                    // Fade out to black.
+                    (Some(mut out), None) => {
+                        cutroom_media::render::blend(&mut out.data, None, w);
+                        Some(out)
+                    }
+                    // Fade in from black.
+                    (None, Some(inc)) => {
+                        let mut out = Picture::black(inc.w, inc.h);
+                        cutroom_media::render::blend(&mut out.data, Some(&inc.data), w);
+                        Some(out)
+                    }
+                    (None, None) => None,
                 }
             }
         };
+        let Picture { data: rgba, w, h } = pic.unwrap_or_else(|| Picture::black(16, 9));
         let (wu, hu) = (w as usize, h as usize);
-        if let Some(lut) = lut {
-            let prepared = match &self.clip_lut {
-                Some((l, p)) if Arc::ptr_eq(l, &lut) => Some(p.clone()),
-                _ => PreparedLut::new(&lut).ok().map(Arc::new),
-            };
-            if let Some(p) = prepared {
-                let _ = p.apply_rgba8(&mut rgba, wu, hu, LUT_THREADS);
-                self.clip_lut = Some((lut, p));
-            }
-        }
         let size = [wu, hu];
         let graded = self.preview.as_ref().map(|lut| {
             let mut g = rgba.clone();
@@ -381,18 +543,76 @@ impl Decoder {
         })
     }
 
-    /// Reads the frame at media time `t` of `path` as tightly packed RGBA.
-    fn read(&mut self, path: &std::path::Path, t: RationalTime) -> Option<(Vec<u8>, u32, u32)> {
-        if !self.readers.contains_key(path) {
-            let opened = self.output_for(path).and_then(|out| {
-                VideoReader::open(path, out)
-                    .ok()
-                    .map(|reader| OpenReader { reader, next: 0 })
-            });
-            self.readers.insert(path.to_path_buf(), opened);
+    /// Frame `k` of segment media `m`, with the clip's accepted LUT applied.
+    fn picture(&mut self, m: &SegmentMedia, k: i64) -> Option<Picture> {
+        let t = m.source_start + RationalTime::new(k, self.program.rate);
+        let mut pic = self.read(m.clip, &m.path, t)?;
+        if let Some(lut) = &m.lut {
+            if let Some(p) = self.prepared(lut) {
+                let _ = p.apply_rgba8(&mut pic.data, pic.w as usize, pic.h as usize, LUT_THREADS);
+            }
         }
-        let open = self.readers.get_mut(path)?.as_mut()?;
-        let want = t.to_frames(open.reader.rate());
+        Some(pic)
+    }
+
+    /// The prepared form of `lut`, cached.
+    fn prepared(
+        &mut self,
+        lut: &Arc<cutroom_timeline::ColorTransform>,
+    ) -> Option<Arc<PreparedLut>> {
+        if let Some(i) = self.luts.iter().position(|(l, _)| Arc::ptr_eq(l, lut)) {
+            let entry = self.luts.remove(i);
+            let p = entry.1.clone();
+            self.luts.push(entry);
+            return Some(p);
+        }
+        let p = Arc::new(PreparedLut::new(lut).ok()?);
+        if self.luts.len() >= MAX_LUTS {
+            self.luts.remove(0);
+        }
+        self.luts.push((lut.clone(), p.clone()));
+        Some(p)
+    }
+
+    /// The open reader for clip `clip` of `path` (opening it, and closing the least
+    /// recently used one, when needed).
+    fn reader(&mut self, clip: usize, path: &std::path::Path) -> Option<&mut OpenReader> {
+        self.uses += 1;
+        let i = match self
+            .readers
+            .iter()
+            .position(|((c, p), _, _)| *c == clip && p == path)
+        {
+            Some(i) => i,
+            None => {
+                let opened = self.output_for(path).and_then(|out| {
+                    VideoReader::open(path, out)
+                        .ok()
+                        .map(|reader| OpenReader { reader, next: 0 })
+                });
+                if self.readers.len() >= MAX_READERS {
+                    if let Some(lru) = (0..self.readers.len()).min_by_key(|&i| self.readers[i].2) {
+                        self.readers.remove(lru);
+                    }
+                }
+                self.readers
+                    .push(((clip, path.to_path_buf()), opened, self.uses));
+                self.readers.len() - 1
+            }
+        };
+        let entry = &mut self.readers[i];
+        entry.2 = self.uses;
+        entry.1.as_mut()
+    }
+
+    /// Reads the frame at media time `t` of `path` as tightly packed RGBA. Times before
+    /// the media's start show its first frame; past its end, its last.
+    fn read(&mut self, clip: usize, path: &std::path::Path, t: RationalTime) -> Option<Picture> {
+        let open = self.reader(clip, path)?;
+        let mut want = t.to_frames(open.reader.rate()).max(0);
+        if let Some(n) = open.reader.frame_count() {
+            want = want.min(n - 1).max(0);
+        }
         if want < open.next || want > open.next + 12 {
             open.reader.seek_to_frame(want).ok()?;
             open.next = want;
@@ -415,7 +635,11 @@ impl Decoder {
                 .flat_map(|r| r[..row.min(r.len())].iter().copied())
                 .collect()
         };
-        Some((data, f.width, f.height))
+        Some(Picture {
+            data,
+            w: f.width,
+            h: f.height,
+        })
     }
 }
 
@@ -446,6 +670,69 @@ pub fn fit(w: u32, h: u32, max: [u32; 2]) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use cutroom_timeline::{Clip, Gap, MediaReference, TimeRange, Track, Transition};
+
+    fn frames(n: i64) -> RationalTime {
+        RationalTime::new(n, Rate::FPS_25)
+    }
+
+    fn clip(url: &str, from: i64, len: i64) -> Item {
+        Item::Clip(Clip::new(
+            url,
+            MediaReference::external(url, Some(TimeRange::new(frames(0), frames(100)))),
+            TimeRange::new(frames(from), frames(len)),
+        ))
+    }
+
+    fn program(items: Vec<Item>) -> Program {
+        let mut tl = Timeline::new("t", Rate::FPS_25);
+        let mut v = Track::new("V1", TrackKind::Video);
+        v.items = items;
+        tl.tracks.push(v);
+        Program::from_timeline(&tl)
+    }
+
+    fn start_frame(m: &Option<SegmentMedia>) -> Option<i64> {
+        m.as_ref().map(|m| m.source_start.to_frames(Rate::FPS_25))
+    }
+
+    #[test]
+    fn a_dissolve_becomes_a_segment_fading_the_outgoing_clip_into_the_incoming_one() {
+        let p = program(vec![
+            clip("a.mp4", 0, 40),
+            Item::Transition(Transition::dissolve(frames(5), frames(5))),
+            clip("b.mp4", 10, 40),
+        ]);
+        assert_eq!(p.frames, 80);
+        let spans: Vec<_> = p.segments.iter().map(|s| (s.start, s.len)).collect();
+        assert_eq!(spans, [(0, 35), (35, 10), (45, 35)]);
+        let d = &p.segments[1];
+        let from = &d.dissolve.as_ref().expect("a dissolve segment").from;
+        // The outgoing clip runs on into its handle; the incoming one starts in its own.
+        assert_eq!(start_frame(from), Some(35));
+        assert_eq!(from.as_ref().unwrap().path, PathBuf::from("a.mp4"));
+        assert_eq!(start_frame(&d.media), Some(5));
+        assert_eq!(d.media.as_ref().unwrap().path, PathBuf::from("b.mp4"));
+        // After the dissolve the incoming clip continues where the dissolve left it.
+        assert_eq!(start_frame(&p.segments[2].media), Some(15));
+        assert!(p.segments[2].dissolve.is_none());
+    }
+
+    #[test]
+    fn a_dissolve_from_a_gap_fades_in_from_black() {
+        let p = program(vec![
+            Item::Gap(Gap {
+                duration: frames(20),
+            }),
+            Item::Transition(Transition::dissolve(frames(4), frames(4))),
+            clip("b.mp4", 0, 40),
+        ]);
+        let d = p.segment_at(18).unwrap();
+        assert_eq!((d.start, d.len), (16, 8));
+        assert_eq!(d.dissolve, Some(Dissolve { from: None }));
+        assert!(d.media.is_some());
+    }
 
     #[test]
     fn fitting_keeps_the_aspect_and_never_upscales() {

@@ -50,6 +50,7 @@ struct Clock {
 pub struct Viewer {
     player: Option<Player>,
     max_size: [u32; 2],
+    decode_size: Option<[u32; 2]>,
     program: Arc<Program>,
     generation: u64,
     /// The playhead, in timeline frames.
@@ -83,6 +84,7 @@ impl Viewer {
         Viewer {
             player: None,
             max_size,
+            decode_size: None,
             program: Arc::new(Program::empty()),
             generation: 0,
             position: 0,
@@ -139,6 +141,17 @@ impl Viewer {
     /// Playback speed: 0 when paused, negative in reverse.
     pub fn speed(&self) -> i32 {
         self.clock.map_or(0, |c| c.speed)
+    }
+
+    /// The box decoded pictures are fitted into: the picture area's size in pixels, rounded
+    /// up to 64 and capped by the viewer's largest size (`None` before the first draw).
+    pub fn decode_size(&self) -> Option<[u32; 2]> {
+        self.decode_size
+    }
+
+    /// Size in pixels of the last picture uploaded.
+    pub fn picture_size(&self) -> Option<[usize; 2]> {
+        self.texture.as_ref().map(|t| t.size())
     }
 
     /// The frame currently displayed.
@@ -271,7 +284,8 @@ impl Viewer {
     /// frame before drawing.
     pub fn tick(&mut self, ctx: &egui::Context) {
         if self.player.is_none() {
-            self.player = Some(Player::spawn(self.max_size, Some(ctx.clone())));
+            let size = self.decode_size.unwrap_or(self.max_size);
+            self.player = Some(Player::spawn(size, Some(ctx.clone())));
             self.send(PlayerCommand::SetProgram(self.program.clone()));
             self.need_show = true;
         }
@@ -320,15 +334,15 @@ impl Viewer {
             let next = match self.pending.take() {
                 Some(p) => p,
                 None => match player.try_recv() {
-                    Some(f) => f,
+                    Some(f) if f.generation == self.generation => {
+                        self.stats.decoded += 1;
+                        self.stats.decode_seconds += f.decode_time.as_secs_f64();
+                        f
+                    }
+                    Some(_) => continue, // flushed by a seek
                     None => break,
                 },
             };
-            if next.generation != self.generation {
-                continue; // flushed by a seek
-            }
-            self.stats.decoded += 1;
-            self.stats.decode_seconds += next.decode_time.as_secs_f64();
             let due = match playing {
                 Some(s) if s > 0 => next.frame <= self.position,
                 Some(_) => next.frame >= self.position,
@@ -367,11 +381,33 @@ impl Viewer {
         Timecode::from_frames(frame, self.program.rate, drop).to_string()
     }
 
+    /// Asks the decode thread for pictures no larger than the picture area `rect` (in
+    /// points, `ppp` pixels per point) shows: a 1080p clip in a 740-pixel-wide panel is
+    /// decoded, graded and uploaded at 740 pixels wide, a seventh of the work.
+    fn fit_decode_to(&mut self, rect: Rect, ppp: f32) {
+        let px = |points: f32, cap: u32| {
+            let p = (points * ppp).ceil().max(1.0) as u32;
+            (p.div_ceil(64) * 64).clamp(64, cap.max(64))
+        };
+        let size = [
+            px(rect.width(), self.max_size[0]),
+            px(rect.height(), self.max_size[1]),
+        ];
+        if self.decode_size != Some(size) {
+            self.decode_size = Some(size);
+            self.send(PlayerCommand::SetSize(size));
+            if self.player.is_some() {
+                self.restart();
+            }
+        }
+    }
+
     /// Shows the picture, overlays and transport controls.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let transport_h = 28.0;
         let avail = ui.available_size() - Vec2::new(0.0, transport_h);
         let (rect, _) = ui.allocate_exact_size(avail.max(Vec2::splat(16.0)), egui::Sense::hover());
+        self.fit_decode_to(rect, ui.ctx().pixels_per_point());
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 0.0, Color32::from_gray(12));
         let pic = self.texture.as_ref().map(|t| {
