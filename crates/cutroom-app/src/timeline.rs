@@ -280,10 +280,9 @@ impl TimelinePanel {
                         }
                     }
                     Item::Gap(_) => {}
-                    Item::Transition(t) => {
-                        let cut = a;
-                        let l = x_of(cut - t.in_offset.to_frames(rate) as f64);
-                        let rr = x_of(cut + t.out_offset.to_frames(rate) as f64);
+                    Item::Transition(_) => {
+                        // The range already spans `cut - in_offset .. cut + out_offset`.
+                        let (l, rr) = (x_of(a), x_of(b));
                         let tr = Rect::from_x_y_ranges(l..=rr.max(l + 4.0), row.y_range());
                         p.rect_filled(tr, 2.0, Color32::from_rgba_unmultiplied(255, 255, 255, 50));
                         p.line_segment(
