@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{model, read_wav, sample, wer};
+use common::{faster_whisper_text, model, read_wav, sample, wer};
 use cutroom_whisper::Options;
 
 const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, \
@@ -29,35 +29,6 @@ fn jfk_is_transcribed_with_at_most_five_percent_word_errors() {
     }
     let e = wer(JFK, &text);
     assert!(e <= 0.05, "WER {e:.3}: {text:?}");
-}
-
-/// Text of faster-whisper (beam 1, word timestamps, float32) on the same model directory.
-fn faster_whisper_text(audio: &std::path::Path) -> String {
-    let model = cutroom_whisper::models_dir().join(cutroom_whisper::DEFAULT_MODEL);
-    let script = r#"
-import sys
-try:
-    from faster_whisper import WhisperModel
-except ImportError:
-    sys.exit("faster-whisper is not installed: run `make test` (scripts/setup.sh --test installs it)")
-m = WhisperModel(sys.argv[1], device="cpu", compute_type="float32", cpu_threads=2)
-segments, _ = m.transcribe(sys.argv[2], beam_size=1, word_timestamps=True)
-sys.stdout.write("".join(s.text for s in segments).strip())
-"#;
-    let out = std::process::Command::new("python3")
-        .env("HF_HUB_OFFLINE", "1")
-        .arg("-c")
-        .arg(script)
-        .arg(&model)
-        .arg(audio)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "faster-whisper failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

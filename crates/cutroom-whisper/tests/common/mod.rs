@@ -1,7 +1,7 @@
 //! Shared helpers: the installed model and test recordings, word error rate.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cutroom_whisper::{models_dir, Whisper, DEFAULT_MODEL};
 
@@ -55,7 +55,9 @@ pub fn read_wav(path: &std::path::Path) -> (Vec<f32>, u32) {
     panic!("no data chunk in {}", path.display());
 }
 
-/// Lower-case words without punctuation.
+/// Lower-case words without punctuation; hyphens split words ("ill-disposed" is "ill
+/// disposed") and the spoken forms of common titles are used ("Mr." is "mister"), as in the
+/// transcripts of read speech.
 pub fn normalise(text: &str) -> Vec<String> {
     text.to_lowercase()
         .chars()
@@ -68,12 +70,18 @@ pub fn normalise(text: &str) -> Vec<String> {
         })
         .collect::<String>()
         .split_whitespace()
-        .map(String::from)
+        .map(|w| match w {
+            "mr" => "mister".to_string(),
+            "mrs" => "missus".to_string(),
+            "dr" => "doctor".to_string(),
+            w => w.to_string(),
+        })
         .collect()
 }
 
-/// Word error rate of `hyp` against `reference` after normalising case and punctuation.
-pub fn wer(reference: &str, hyp: &str) -> f64 {
+/// Word edits (substitutions, insertions, deletions) between `reference` and `hyp` after
+/// normalising both, and the number of reference words.
+pub fn word_edits(reference: &str, hyp: &str) -> (usize, usize) {
     let r = normalise(reference);
     let h = normalise(hyp);
     let mut d: Vec<usize> = (0..=h.len()).collect();
@@ -88,5 +96,52 @@ pub fn wer(reference: &str, hyp: &str) -> f64 {
             prev = cur;
         }
     }
-    d[h.len()] as f64 / r.len().max(1) as f64
+    (d[h.len()], r.len())
+}
+
+/// Word error rate of `hyp` against `reference` after normalising case and punctuation.
+pub fn wer(reference: &str, hyp: &str) -> f64 {
+    let (edits, words) = word_edits(reference, hyp);
+    edits as f64 / words.max(1) as f64
+}
+
+/// Texts of faster-whisper (beam 1, word timestamps, float32, 2 threads) on the same model
+/// directory, one per file, from one Python process. Fails (never skips) when faster-whisper
+/// is not installed.
+pub fn faster_whisper_texts(files: &[&Path]) -> Vec<String> {
+    let model = models_dir().join(DEFAULT_MODEL);
+    let script = r#"
+import json, sys
+try:
+    from faster_whisper import WhisperModel
+except ImportError:
+    sys.exit("faster-whisper is not installed: run `make test` (scripts/setup.sh --test installs it)")
+m = WhisperModel(sys.argv[1], device="cpu", compute_type="float32", cpu_threads=2)
+out = []
+for f in sys.argv[2:]:
+    segments, _ = m.transcribe(f, beam_size=1, word_timestamps=True)
+    out.append("".join(s.text for s in segments).strip())
+sys.stdout.write(json.dumps(out))
+"#;
+    let out = std::process::Command::new("python3")
+        .env("HF_HUB_OFFLINE", "1")
+        .arg("-c")
+        .arg(script)
+        .arg(&model)
+        .args(files)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "faster-whisper failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let texts: Vec<String> = serde_json::from_slice(&out.stdout).expect("a JSON list of texts");
+    assert_eq!(texts.len(), files.len());
+    texts
+}
+
+/// Text of faster-whisper on one file (see [`faster_whisper_texts`]).
+pub fn faster_whisper_text(file: &Path) -> String {
+    faster_whisper_texts(&[file]).remove(0)
 }
