@@ -638,6 +638,12 @@ impl CutroomApp {
                         map,
                         selected: Default::default(),
                     });
+                    // Review starts at the first proposed change (a cue shows over the
+                    // picture at once), unless the editor is playing.
+                    let first = self.review.pending.as_ref().and_then(|p| p.item_frame(0));
+                    if let (Some(f), false) = (first, self.viewer.is_playing()) {
+                        self.viewer.seek(f);
+                    }
                 }
                 JobEvent::Failed { job, message } => {
                     self.job_targets.remove(&job);

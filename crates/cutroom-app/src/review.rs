@@ -58,6 +58,21 @@ pub struct Pending {
     pub selected: BTreeSet<u32>,
 }
 
+impl Pending {
+    /// Timeline frame where item `index` of the proposal is (`None` for whole-clip items
+    /// such as a colour transform).
+    pub fn item_frame(&self, index: usize) -> Option<i64> {
+        let t = match &self.proposal.items.get(index)?.kind {
+            ProposalKind::Cut { at } => *at,
+            ProposalKind::Transition { range, .. } | ProposalKind::Removal { range } => range.start,
+            ProposalKind::Marker(m) => m.range.start,
+            ProposalKind::Cue(c) => c.range.start,
+            ProposalKind::Color(_) => return None,
+        };
+        Some(self.map.frame(t))
+    }
+}
+
 /// Readability rules for subtitle cues.
 pub mod rules {
     /// Most lines per cue.
@@ -317,17 +332,8 @@ impl ReviewPanel {
                 }
                 if let Some(c) = go {
                     self.cursor = c;
-                    let item = &p.proposal.items[c];
-                    let t = match &item.kind {
-                        ProposalKind::Cut { at } => Some(*at),
-                        ProposalKind::Transition { range, .. }
-                        | ProposalKind::Removal { range } => Some(range.start),
-                        ProposalKind::Marker(m) => Some(m.range.start),
-                        ProposalKind::Cue(c) => Some(c.range.start),
-                        ProposalKind::Color(_) => None,
-                    };
-                    if let Some(t) = t {
-                        actions.push(Action::Seek(p.map.frame(t)));
+                    if let Some(f) = p.item_frame(c) {
+                        actions.push(Action::Seek(f));
                     }
                 }
                 ui.weak(format!("item {} of {n}", self.cursor + 1));

@@ -371,13 +371,22 @@ impl TimelinePanel {
                 lane.top() + 3.0..=lane.bottom() - 3.0,
             );
             p.rect_filled(block, 2.0, col);
-            p.text(
-                block.left_bottom() + Vec2::new(2.0, -1.0),
-                Align2::LEFT_BOTTOM,
-                conf,
-                font.clone(),
-                Color32::BLACK,
-            );
+            // The confidence inside the block when it fits, else just right of it (a cut's
+            // block is a hairline: black text there would sit on the dark lane).
+            let galley = p.layout_no_wrap(conf, font.clone(), Color32::BLACK);
+            if galley.size().x + 4.0 <= block.width() {
+                p.galley(
+                    block.left_bottom() + Vec2::new(2.0, -1.0 - galley.size().y),
+                    galley,
+                    Color32::BLACK,
+                );
+            } else {
+                p.galley(
+                    block.right_bottom() + Vec2::new(3.0, -1.0 - galley.size().y),
+                    galley,
+                    Color32::LIGHT_GRAY,
+                );
+            }
         }
         // Playhead.
         let x = x_of(position as f64);

@@ -215,6 +215,11 @@ fn a_plugin_job_shows_progress_then_its_proposal_on_the_timeline() {
     let overlay = h.state().review.overlay();
     let spans: Vec<(i64, i64)> = overlay.iter().map(|o| (o.start, o.end)).collect();
     assert_eq!(spans, vec![(10, 20), (40, 50)]);
+    assert_eq!(
+        h.state().viewer.position,
+        10,
+        "review starts with the playhead on the first proposed item"
+    );
 
     // The timeline panel alone, for a deterministic snapshot of the overlay.
     let project = h.state().project().unwrap().clone();
