@@ -362,8 +362,9 @@ impl Plugin for Subtitles {
 
         let ms = |s: f64| RationalTime::new((s * 1000.0).round() as i64, Rate::MILLIS);
         let origin_ms = origin.rescaled_to(Rate::MILLIS);
-        let words: Vec<WordTiming> = transcript
-            .words()
+        let joined = join_word_pieces(transcript.words());
+        let words: Vec<WordTiming> = joined
+            .iter()
             .filter(|w| !w.text.trim().is_empty())
             .filter_map(|w| {
                 let (mut start, end) = (w.start, w.end.max(w.start));
@@ -414,6 +415,29 @@ impl Plugin for Subtitles {
         );
         Ok(proposal)
     }
+}
+
+/// Whisper's words as written: a piece decoded without a leading space ("-disposed" after
+/// " ill", as Whisper's word splitting leaves hyphens) belongs to the word before it, so it is
+/// joined to it ("ill-disposed", from the first piece's start to the last one's end, with
+/// the lower probability) instead of becoming a word of its own that layout would separate
+/// with a space.
+pub fn join_word_pieces<'a>(
+    words: impl IntoIterator<Item = &'a cutroom_whisper::Word>,
+) -> Vec<cutroom_whisper::Word> {
+    let mut out: Vec<cutroom_whisper::Word> = Vec::new();
+    for w in words {
+        let piece = !w.text.is_empty() && !w.text.starts_with(char::is_whitespace);
+        match out.last_mut() {
+            Some(prev) if piece && !prev.text.trim().is_empty() => {
+                prev.text.push_str(&w.text);
+                prev.end = prev.end.max(w.end);
+                prev.probability = prev.probability.min(w.probability);
+            }
+            _ => out.push(w.clone()),
+        }
+    }
+    out
 }
 
 fn parse_shots(text: &str) -> Result<Vec<RationalTime>, PluginError> {

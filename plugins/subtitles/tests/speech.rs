@@ -412,3 +412,47 @@ fn a_missing_vad_model_names_the_setup_command() {
     let err = subtitles::load_vad(Path::new("/nonexistent/models")).unwrap_err();
     assert!(err.to_string().contains("make setup"), "{err}");
 }
+
+fn word(text: &str, start: f64, end: f64, probability: f32) -> cutroom_whisper::Word {
+    cutroom_whisper::Word {
+        text: text.into(),
+        start,
+        end,
+        probability,
+    }
+}
+
+#[test]
+fn a_word_piece_without_a_leading_space_joins_the_word_before_it() {
+    let words = [
+        word(" an", 1.0, 1.2, 0.9),
+        word(" ill", 1.2, 1.4, 0.8),
+        word("-disposed", 1.4, 1.9, 0.6),
+        word(" man.", 2.0, 2.3, 0.95),
+    ];
+    let joined = subtitles::join_word_pieces(&words);
+    assert_eq!(
+        joined,
+        vec![
+            word(" an", 1.0, 1.2, 0.9),
+            word(" ill-disposed", 1.2, 1.9, 0.6),
+            word(" man.", 2.0, 2.3, 0.95),
+        ]
+    );
+}
+
+#[test]
+fn hyphenated_words_in_real_speech_stay_whole_in_the_cues() {
+    let path = models()
+        .join("librivox")
+        .join("sense_and_sensibility_01_austen_64kb-0890.wav");
+    need(&path);
+    let cues = cues_of(&path, &[]);
+    let text: Vec<&str> = cues.iter().map(|c| c.text.as_str()).collect();
+    let text = text.join(" ");
+    assert!(
+        text.contains("cold-hearted") && text.contains("ill-disposed"),
+        "{text:?}"
+    );
+    assert!(!text.contains(" -"), "{text:?}");
+}
