@@ -20,7 +20,10 @@ pub use convert::{
     srgb8_to_linear, srgb_to_linear,
 };
 pub use delta_e::{delta_e_2000, mean_delta_e_2000_rgba8};
-pub use lut::{apply_lut_rgba8, eval_lut, eval_lut_with, ColorError, Interpolation, PreparedLut};
+pub use lut::{
+    apply_lut_rgba8, eval_lut, eval_lut_with, for_each_corner, ColorError, Interpolation,
+    PreparedLut,
+};
 
 /// Re-export of the transform type LUTs are stored in.
 pub use cutroom_timeline::ColorTransform;

@@ -162,32 +162,45 @@ pub fn eval_lut(lut: &ColorTransform, rgb: [f32; 3]) -> [f32; 3] {
 
 /// [`eval_lut`] with a choice of interpolation.
 pub fn eval_lut_with(lut: &ColorTransform, rgb: [f32; 3], interp: Interpolation) -> [f32; 3] {
+    let mut out = [0.0f32; 3];
+    for_each_corner(lut, rgb, interp, |index, w| {
+        let v = lut.table[index];
+        for c in 0..3 {
+            out[c] += w * v[c];
+        }
+    });
+    out
+}
+
+/// Calls `f(table_index, weight)` for every lattice point the interpolation of `rgb` uses
+/// (4 for tetrahedral, 8 for trilinear; weights sum to 1). The interpolated value is the
+/// weighted sum of those table entries: this is what fitting a LUT by least squares needs.
+/// The LUT must be well formed (see [`PreparedLut::new`]).
+pub fn for_each_corner(
+    lut: &ColorTransform,
+    rgb: [f32; 3],
+    interp: Interpolation,
+    mut f: impl FnMut(usize, f32),
+) {
     let n = lut.size;
     let (ir, fr) = split(coordinate(lut, 0, rgb[0]), n);
     let (ig, fg) = split(coordinate(lut, 1, rgb[1]), n);
     let (ib, fb) = split(coordinate(lut, 2, rgb[2]), n);
-    let mut out = [0.0f32; 3];
-    let mut add = |d: [usize; 3], w: f32| {
-        let v = lut.at(ir + d[0], ig + d[1], ib + d[2]);
-        for c in 0..3 {
-            out[c] += w * v[c];
-        }
-    };
+    let index = |d: [usize; 3]| (ir + d[0]) + n * ((ig + d[1]) + n * (ib + d[2]));
     match interp {
         Interpolation::Tetrahedral => {
             for (d, w) in tetrahedron(fr, fg, fb, 1.0) {
-                add(d, w);
+                f(index(d), w);
             }
         }
         Interpolation::Trilinear => {
             for corner in 0..8 {
                 let d = [corner & 1, (corner >> 1) & 1, (corner >> 2) & 1];
-                let w = |bit: usize, f: f32| if bit == 1 { f } else { 1.0 - f };
-                add(d, w(d[0], fr) * w(d[1], fg) * w(d[2], fb));
+                let w = |bit: usize, t: f32| if bit == 1 { t } else { 1.0 - t };
+                f(index(d), w(d[0], fr) * w(d[1], fg) * w(d[2], fb));
             }
         }
     }
-    out
 }
 
 /// Table values are clamped to half of full scale either side of 0–1 (outputs end up

@@ -81,13 +81,9 @@ fn main() {
     let mut lut = None;
     for _ in 0..3 {
         let (c0, t0) = (cpu_seconds(), Instant::now());
-        let model = ColorModel::fit(
-            &samples_of(&shot_frames),
-            &samples_of(&look_frames),
-            &options,
-        )
-        .unwrap();
-        let baked = model.bake();
+        let shot = samples_of(&shot_frames);
+        let model = ColorModel::fit(&shot, &samples_of(&look_frames), &options).unwrap();
+        let baked = model.bake_fitted(&shot);
         let (cpu, wall) = (cpu_seconds() - c0, t0.elapsed().as_secs_f64());
         best = (best.0.min(cpu), best.1.min(wall));
         lut = Some(baked);
@@ -141,13 +137,9 @@ fn main() {
                 ..FitOptions::default()
             };
             let t0 = Instant::now();
-            let model = ColorModel::fit(
-                &samples_of(&[&graded]),
-                &samples_of(&[&reference]),
-                &options,
-            )
-            .unwrap();
-            let l = model.bake();
+            let shot = samples_of(&[&graded]);
+            let model = ColorModel::fit(&shot, &samples_of(&[&reference]), &options).unwrap();
+            let l = model.bake_fitted(&shot);
             let fit = t0.elapsed().as_secs_f64();
             let mut out = graded.clone();
             cutroom_color::apply_lut_rgba8(&l, &mut out, rw, rh, 0).unwrap();
@@ -170,7 +162,7 @@ fn main() {
         }
         let detail = |v: &[(String, f64, f64)]| {
             v.iter()
-                .map(|(m, d, t)| format!("{m} {d:.2} ({t:.3}s)"))
+                .map(|(m, d, t)| format!("{m} {d:.3} ({t:.3}s)"))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -190,7 +182,7 @@ fn main() {
             "ours ΔE HIGHER"
         };
         println!(
-            "{grade:<17} {before:>7.2} | {om:>14} {od:5.2} ({ot:.3}s) | {tm:>14} {td:5.2} ({tt:.3}s) | {verdict}"
+            "{grade:<17} {before:>7.2} | {om:>14} {od:5.3} ({ot:.3}s) | {tm:>14} {td:5.3} ({tt:.3}s) | {verdict}"
         );
         println!("    ours:          {}", detail(&ours));
         println!("    color-matcher: {}", detail(&theirs));

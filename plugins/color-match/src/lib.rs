@@ -166,7 +166,7 @@ impl Plugin for ColorMatch {
         ctx.check_cancelled()?;
         let model = ColorModel::fit(&source, &reference, &options)
             .map_err(|e| PluginError::failed(e.to_string()))?;
-        let lut = model.bake();
+        let lut = model.bake_fitted(&source);
         let (before, after) = distribution_distance(&source, &reference, &model);
         // Confidence: how much of the statistical difference the transform removes, and how
         // close the result gets in absolute terms (ΔE-like units of CIELAB mean and spread).
