@@ -18,7 +18,7 @@ mkdir -m 700 "$work/runtime"
 cargo build -q --release -p cutroom-app --example app_bench
 clip="$work/clip-1080p25.mp4"
 speech=""
-for s in "${CUTROOM_MODELS:-models}"/jfk-sample/jfk.wav; do [ -f "$s" ] && speech=$s; done
+for s in "${CUTROOM_MODELS:-models}"/samples/jfk.wav; do [ -f "$s" ] && speech=$s; done
 if [ -n "$speech" ]; then
     audio=(-stream_loop -1 -i "$speech")
 else
@@ -41,5 +41,6 @@ pw, ph = r["picture_size"] or (0, 0)
 print(f"decode-to-texture   {r['decode_to_texture_fps']:.0f} fps at {pw}x{ph} (decode + scale to the panel + LUT + convert, decode thread)")
 print(f"UI frame time       p50 {r['ui_frame_ms_p50']:.1f} ms, p99 {r['ui_frame_ms_p99']:.1f} ms (app update; target p99 < 33)   {'PASS' if ok_p99 else 'FAIL'}")
 print(f"whole frame (CPU)   p50 {r['frame_cpu_ms_p50']:.1f} ms, p99 {r['frame_cpu_ms_p99']:.1f} ms (update + tessellate + paint, eframe's cpu_usage)")
+print(f"process CPU         {r['process_cpu_cores']:.2f} cores on average (decode, UI, GL in software, background job; Xvfb not included)")
 print(f"background job      {r['background_plugin']}: {r['background_job']}")
 PY

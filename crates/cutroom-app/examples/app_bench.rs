@@ -19,11 +19,27 @@ struct Bench {
     app: CutroomApp,
     seconds: f64,
     started: Option<Instant>,
+    cpu_at_start: f64,
     ui_times: Vec<f64>,
     frame_times: Vec<f64>,
     plugin: String,
     job: Option<JobId>,
     out: Arc<Mutex<Option<String>>>,
+}
+
+/// CPU seconds this process has used (user + system), from /proc; 0 where unavailable.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which ends with ')'): utime is the 12th, stime the 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    let ticks = 100.0; // USER_HZ on Linux
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / ticks
 }
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
@@ -69,6 +85,7 @@ impl eframe::App for Bench {
                 );
             }
             self.started = Some(Instant::now());
+            self.cpu_at_start = cpu_seconds();
             return;
         };
         self.ui_times.push(dt * 1000.0);
@@ -89,6 +106,7 @@ impl eframe::App for Bench {
             let mut ft = self.frame_times.clone();
             let json = serde_json::json!({
                 "seconds": elapsed,
+                "process_cpu_cores": (cpu_seconds() - self.cpu_at_start) / elapsed,
                 "displayed_frames": s.displayed,
                 "display_fps": s.displayed as f64 / elapsed,
                 "dropped_frames": s.dropped,
@@ -182,6 +200,7 @@ fn main() -> anyhow::Result<()> {
         app,
         seconds,
         started: None,
+        cpu_at_start: 0.0,
         ui_times: Vec::new(),
         frame_times: Vec::new(),
         plugin,
