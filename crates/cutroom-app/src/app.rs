@@ -125,6 +125,42 @@ struct RenderJob {
     rx: Receiver<RenderMsg>,
 }
 
+/// Nice value of the threads that run plugin jobs and renders: lower priority than the UI
+/// and playback threads, so a background job takes the CPU playback leaves over instead of
+/// making it drop frames.
+pub const JOB_NICE: i32 = 10;
+
+/// Gives the job scheduler's worker threads ([`JOB_NICE`]); threads they start (a model's
+/// compute threads) inherit it. Linux only; elsewhere jobs keep the normal priority.
+fn lower_job_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+            return;
+        };
+        for task in tasks.flatten() {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if !comm.starts_with("cutroom-worker") {
+                continue;
+            }
+            if let Some(tid) = task.file_name().to_str().and_then(|s| s.parse().ok()) {
+                // SAFETY: setpriority only reads its integer arguments; on Linux it sets the
+                // nice value of the one thread `tid`.
+                unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, JOB_NICE) };
+            }
+        }
+    }
+}
+
+/// Gives the calling thread [`JOB_NICE`] (Linux only).
+fn lower_own_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: as above; `0` names the calling thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, JOB_NICE);
+    }
+}
+
 /// Most entries in the recent-files list.
 pub const MAX_RECENT: usize = 10;
 
@@ -511,6 +547,7 @@ impl CutroomApp {
                 .ok_or("choose a reference clip")?;
             request = request.with_reference(reference);
         }
+        lower_job_priority();
         let job = self
             .scheduler
             .submit_request(request)
@@ -550,6 +587,7 @@ impl CutroomApp {
         std::thread::Builder::new()
             .name("cutroom-render".into())
             .spawn(move || {
+                lower_own_priority();
                 let mut last = -1.0f32;
                 let mut progress = |f: f32, m: &str| {
                     if f - last >= 0.01 || f >= 1.0 {
