@@ -303,15 +303,19 @@ impl Viewer {
                 self.clock = None;
             } else {
                 self.position = target;
-                if c.speed > 0 {
-                    if let Some(&(_, skip_to)) = self
-                        .skip_spans
-                        .iter()
-                        .find(|(a, b)| target >= *a && target < *b)
-                    {
-                        self.position = skip_to.min(end);
-                        self.restart();
-                    }
+                // Jump over a proposed removal: to its end going forward, to the frame
+                // before it in reverse.
+                if let Some(&(a, b)) = self
+                    .skip_spans
+                    .iter()
+                    .find(|(a, b)| target >= *a && target < *b)
+                {
+                    self.position = if c.speed > 0 {
+                        b.min(end)
+                    } else {
+                        (a - 1).max(0)
+                    };
+                    self.restart();
                 }
             }
             if let Some(c) = self.clock {
@@ -538,5 +542,39 @@ impl Viewer {
                 ui.weak(format!("In {}", self.timecode(i)));
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn playing_through_a_removal(speed: i32, from: i64) -> i64 {
+        let ctx = egui::Context::default();
+        let mut v = Viewer::new([64, 36]);
+        v.set_program(Program {
+            rate: Rate::FPS_25,
+            segments: Vec::new(),
+            frames: 100,
+        });
+        v.tick(&ctx); // starts the decode thread
+        v.skip_spans = vec![(20, 40)];
+        v.position = from;
+        // 0.3 s of playback: 7 frames on from `from`.
+        v.clock = Some(Clock {
+            anchor_frame: from,
+            anchor: Instant::now() - Duration::from_millis(300),
+            speed,
+        });
+        v.tick(&ctx);
+        v.position
+    }
+
+    #[test]
+    fn playback_jumps_over_a_proposed_removal_in_both_directions() {
+        assert_eq!(playing_through_a_removal(1, 15), 40);
+        assert_eq!(playing_through_a_removal(-1, 45), 19);
+        assert_eq!(playing_through_a_removal(1, 50), 57, "no removal there");
     }
 }
