@@ -257,6 +257,16 @@ impl TimelinePanel {
                                 - c.source_range.start.to_frames(rate);
                             let x = x_of(a + off as f64);
                             let col = marker_color(m.color);
+                            // A marker with a duration also shows its span along the top.
+                            let len = m.range.duration.to_frames(rate);
+                            if len > 0 {
+                                let span = Rect::from_x_y_ranges(
+                                    x..=x_of(a + (off + len) as f64),
+                                    r.top() + 1.0..=r.top() + 4.0,
+                                );
+                                p.with_clip_rect(r.intersect(rect))
+                                    .rect_filled(span, 1.0, col);
+                            }
                             p.add(egui::Shape::convex_polygon(
                                 vec![
                                     Pos2::new(x - 4.0, r.top()),
