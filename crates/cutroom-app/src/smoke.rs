@@ -1,6 +1,8 @@
-//! A scripted run for the smoke test: `CUTROOM_SMOKE=run:PLUGIN[:accept][:hold=SECONDS]`
-//! makes the app run `PLUGIN` with default parameters on the opened clip as soon as there
-//! is one, print its progress to stderr, optionally accept the proposal, keep the window
+//! A scripted run for the smoke test:
+//! `CUTROOM_SMOKE=run:PLUGIN[:accept][:hold=SECONDS][:ref=PATH]` makes the app run `PLUGIN`
+//! with default parameters on the opened clip as soon as there is one (with `ref=PATH`, the
+//! media at `PATH` is added to the bin and chosen for the plugin's clip-reference
+//! parameter, as colour match needs), print its progress to stderr, optionally accept the proposal, keep the window
 //! up for `hold` seconds (default 2, for a screenshot) and close. A failed or cancelled job
 //! makes [`crate::run_app`] return an error.
 
@@ -8,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cutroom_engine::JobId;
-use cutroom_plugin::Params;
+use cutroom_plugin::{ParamKind, ParamValue, Params};
 use eframe::egui;
 
 use crate::app::CutroomApp;
@@ -26,6 +28,8 @@ pub struct SmokePlan {
     pub accept: bool,
     /// How long to keep the window open afterwards.
     pub hold: Duration,
+    /// Media for the plugin's clip-reference parameter.
+    pub reference: Option<std::path::PathBuf>,
 }
 
 impl SmokePlan {
@@ -46,10 +50,13 @@ impl SmokePlan {
             plugin,
             accept: false,
             hold: Duration::from_secs(2),
+            reference: None,
         };
         for p in parts {
             if p == "accept" {
                 plan.accept = true;
+            } else if let Some(r) = p.strip_prefix("ref=") {
+                plan.reference = Some(r.into());
             } else if let Some(s) = p.strip_prefix("hold=") {
                 let secs: f64 = s
                     .parse()
@@ -119,7 +126,27 @@ impl Smoke {
                 let Some(manifest) = app.registry().manifest(&self.plan.plugin).cloned() else {
                     return self.fail(format!("no plugin {:?}", self.plan.plugin), ctx);
                 };
-                match app.run_plugin(&self.plan.plugin, Params::defaults(&manifest), false) {
+                let mut values = Vec::new();
+                if let Some(path) = self.plan.reference.clone() {
+                    let source = match cutroom_source::FfmpegSource::open(&path) {
+                        Ok(s) => s,
+                        Err(e) => return self.fail(e.to_string(), ctx),
+                    };
+                    let key = path.display().to_string();
+                    app.add_media(&key, Arc::new(source), Some(&path));
+                    if let Some(spec) = manifest
+                        .params
+                        .iter()
+                        .find(|s| matches!(s.kind, ParamKind::ClipRef))
+                    {
+                        values.push((spec.id.clone(), ParamValue::ClipRef(Some(key))));
+                    }
+                }
+                let params = match Params::from_values(&manifest, values) {
+                    Ok(p) => p,
+                    Err(e) => return self.fail(e.to_string(), ctx),
+                };
+                match app.run_plugin(&self.plan.plugin, params, false) {
                     Ok(job) => {
                         eprintln!("smoke: started {} as {job}", self.plan.plugin);
                         self.stage = Stage::Running(job, -1.0);
@@ -170,6 +197,8 @@ mod tests {
         assert_eq!(p.plugin, "example-brightness");
         assert!(p.accept);
         assert_eq!(p.hold, Duration::from_millis(500));
+        let r = SmokePlan::parse("run:color-match:ref=/tmp/look.mp4").unwrap();
+        assert_eq!(r.reference, Some("/tmp/look.mp4".into()));
         assert!(SmokePlan::parse("walk:x").is_err());
         assert!(SmokePlan::parse("run:x:bogus").is_err());
     }
