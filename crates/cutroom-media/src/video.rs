@@ -62,6 +62,29 @@ impl VideoOutput {
     }
 }
 
+/// Decoder shortcuts for analysis passes that only look at heavily downscaled frames (shot
+/// detection on 64×36 pictures, colour statistics), where they make no visible difference.
+/// All off by default: [`VideoReader::open`] decodes exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct DecodeOptions {
+    /// Skip the codec's in-loop deblocking filter (`skip_loop_filter = AVDISCARD_ALL`; H.264,
+    /// HEVC, VP8/9…): about 15 % less decoding work (CPU time) on 1080p H.264. Block edges stay
+    /// unsmoothed, and since later frames predict from these pictures the difference carries
+    /// on to the next keyframe: on a 1080p25 test edit scaled to 64×36 RGB, 2 levels (of 255)
+    /// on average, 14 in the worst frame. (`AV_CODEC_FLAG2_FAST` and skipping the filter on
+    /// non-reference frames only were measured too: no gain worth having.)
+    pub skip_loop_filter: bool,
+}
+
+impl DecodeOptions {
+    /// Every shortcut on: for analysis of frames scaled far down.
+    pub fn analysis() -> DecodeOptions {
+        DecodeOptions {
+            skip_loop_filter: true,
+        }
+    }
+}
+
 /// One decoded, converted frame: a plain buffer with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VideoFrame {
@@ -149,6 +172,15 @@ impl std::fmt::Debug for VideoReader {
 impl VideoReader {
     /// Opens the first video stream of `path`, producing frames as `output` describes.
     pub fn open(path: impl AsRef<Path>, output: VideoOutput) -> Result<VideoReader, MediaError> {
+        VideoReader::open_with(path, output, DecodeOptions::default())
+    }
+
+    /// Like [`VideoReader::open`], with decoder shortcuts (see [`DecodeOptions`]).
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        output: VideoOutput,
+        options: DecodeOptions,
+    ) -> Result<VideoReader, MediaError> {
         let path = path.as_ref();
         let owned = || path.to_path_buf();
         if output.width > MAX_DIMENSION || output.height > MAX_DIMENSION {
@@ -205,6 +237,13 @@ impl VideoReader {
             count: 0,
             ..Default::default()
         });
+        if options.skip_loop_filter {
+            // SAFETY: the codec context is allocated and not yet opened; FFmpeg reads this
+            // plain field while decoding (and copies it to the frame-thread contexts).
+            unsafe {
+                (*ctx.as_mut_ptr()).skip_loop_filter = ffmpeg::ffi::AVDiscard::AVDISCARD_ALL;
+            }
+        }
         let decoder = ctx.decoder().video().map_err(|e| match e {
             ffmpeg::Error::DecoderNotFound => MediaError::Codec {
                 path: owned(),

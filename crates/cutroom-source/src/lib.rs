@@ -2,10 +2,13 @@
 //!
 //! Each `open_video`/`open_audio` call opens its own reader (its own decoder state), seeks
 //! frame- or sample-exactly to the start of the requested range and stops at its end, so
-//! several streams of one file can run at once on different threads.
+//! several streams of one file can run at once on different threads. Frames requested at an
+//! eighth of the source size or less decode with the analysis shortcuts of
+//! [`DecodeOptions::analysis`] (no deblocking), which average away at that size.
 
 use std::path::{Path, PathBuf};
 
+use cutroom_media::video::DecodeOptions;
 use cutroom_media::{AudioOutput, AudioReader, VideoOutput, VideoReader};
 use cutroom_plugin::context::{AudioIter, VideoIter};
 use cutroom_plugin::{
@@ -126,8 +129,13 @@ impl MediaSource for FfmpegSource {
             height: request.height,
             format: to_media_format(request.format),
         };
-        let mut reader =
-            VideoReader::open(&self.path, output).map_err(|e| media_error(&self.path, e))?;
+        let options = if is_analysis_size(request, self.meta.width, self.meta.height) {
+            DecodeOptions::analysis()
+        } else {
+            DecodeOptions::default()
+        };
+        let mut reader = VideoReader::open_with(&self.path, output, options)
+            .map_err(|e| media_error(&self.path, e))?;
         let first = range.start.to_frames(rate).max(0);
         let end = range.end_exclusive().to_frames(rate);
         if first > 0 {
@@ -189,6 +197,16 @@ impl MediaSource for FfmpegSource {
             });
         Ok(Box::new(iter))
     }
+}
+
+/// Frames requested at an eighth of the source size or less, on both axes, are for analysis:
+/// each output pixel averages 64 or more decoded pixels, so the reader may take the decoder
+/// shortcuts of [`DecodeOptions::analysis`] (their effect averages away).
+fn is_analysis_size(request: &VideoRequest, width: u32, height: u32) -> bool {
+    request.width > 0
+        && request.height > 0
+        && u64::from(request.width) * 8 <= u64::from(width)
+        && u64::from(request.height) * 8 <= u64::from(height)
 }
 
 /// Cuts a chunk to the sample range `[first, end)`; `None` when nothing is left.
