@@ -48,6 +48,9 @@ pub const BAKE_FIT_SAMPLES: usize = 100_000;
 /// Richardson iterations of the least-squares bake.
 pub const BAKE_FIT_ITERATIONS: usize = 6;
 
+/// Weight, in pixels, of each lattice point's sampled value in the least-squares bake.
+pub const BAKE_FIT_PRIOR: f64 = 4.0;
+
 impl Method {
     /// Every method, in display order.
     pub const ALL: [Method; 6] = [
@@ -739,6 +742,7 @@ impl ColorModel {
             .copied()
             .collect();
         let targets: Vec<[f32; 3]> = pixels.iter().map(|p| self.map(*p)).collect();
+        let sampled = lut.table.clone();
         let n = lut.table.len();
         let mut num = vec![[0f64; 3]; n];
         let mut den = vec![0f64; n];
@@ -758,11 +762,15 @@ impl ColorModel {
             }
             // Richardson iteration on the normal equations, preconditioned by the row sums of
             // AᵀA (each lattice point's total weight): it converges monotonically because the
-            // weights of each pixel sum to one.
+            // weights of each pixel sum to one. A prior worth BAKE_FIT_PRIOR pixels holds each
+            // point to its sampled value, so points that few pixels touch cannot wander off
+            // to fit those few exactly (which would make the LUT rough between them).
             for (i, v) in lut.table.iter_mut().enumerate() {
                 if den[i] > 0.0 {
                     for c in 0..3 {
-                        v[c] = (f64::from(v[c]) + num[i][c] / den[i]).clamp(0.0, 1.0) as f32;
+                        let prior = BAKE_FIT_PRIOR * f64::from(sampled[i][c] - v[c]);
+                        let step = (num[i][c] + prior) / (den[i] + BAKE_FIT_PRIOR);
+                        v[c] = (f64::from(v[c]) + step).clamp(0.0, 1.0) as f32;
                     }
                 }
             }
@@ -860,7 +868,9 @@ mod tests {
             for p in shot.pixels() {
                 let got = eval_lut_with(lut, *p, Interpolation::Tetrahedral);
                 let want = model.map(*p);
-                sum += (0..3).map(|c| f64::from((got[c] - want[c]).abs())).sum::<f64>();
+                sum += (0..3)
+                    .map(|c| f64::from((got[c] - want[c]).abs()))
+                    .sum::<f64>();
             }
             sum / shot.len() as f64 * 255.0 / 3.0
         };
