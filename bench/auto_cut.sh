@@ -5,7 +5,10 @@
 # Generates a >= 60 s 1080p25 H.264 clip with known cuts, dissolves and fades
 # (plugins/auto-cut/testdata/make_shots.py) in a temporary directory, then times, wall clock,
 # best of RUNS runs each:
-#   ours:         the auto_cut_run example with dead_air=off (FfmpegSource decode + scale to 64x36 + analysis)
+#   ours:         the auto_cut_run example with dead_air=off (FfmpegSource decode + scale to
+#                 64x36 + analysis; FfmpegSource decodes such small requests without the
+#                 deblocking filter, see cutroom-media's DecodeOptions, so ours can beat a full
+#                 ffmpeg decode)
 #   ffmpeg:       ffmpeg -threads 0 -i clip -f null -
 #   scenedetect:  scenedetect -i clip detect-adaptive list-scenes (PyPI scenedetect-headless,
 #                 pip-installed here if missing; a bench-only dependency)
