@@ -4,7 +4,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{ffmpeg, Lcg};
+use common::{ffmpeg, lavfi, Lcg};
 use cutroom_media::{AudioOutput, AudioReader};
 
 /// One second of 440 Hz sine at 48 kHz stereo followed by one second of silence.
@@ -161,23 +161,21 @@ fn seeking_in_resampled_output_starts_at_the_requested_sample() {
 fn audio_track_of_a_video_file_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("av.mp4");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25:duration=2",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=sample_rate=44100:duration=2",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-c:a",
-        "aac",
-        out.to_str().unwrap(),
-    ]);
+    lavfi(
+        &[
+            "testsrc2=size=320x240:rate=25:duration=2",
+            "sine=sample_rate=44100:duration=2",
+        ],
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+            out.to_str().unwrap(),
+        ],
+    );
     let (_, data) = read_all(
         &out,
         AudioOutput {
@@ -196,17 +194,16 @@ fn audio_track_of_a_video_file_is_read() {
 fn video_only_file_has_no_audio_stream() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("silent.mp4");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25:duration=1",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        out.to_str().unwrap(),
-    ]);
+    lavfi(
+        &["testsrc2=size=320x240:rate=25:duration=1"],
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            out.to_str().unwrap(),
+        ],
+    );
     let err = AudioReader::open(
         &out,
         AudioOutput {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{barcode_clip, ffmpeg, h264};
+use common::{barcode_clip, ffmpeg, h264, lavfi, vfr_clip};
 use cutroom_media::{probe, StreamKind};
 use cutroom_timeline::{Rate, RationalTime};
 
@@ -54,26 +54,7 @@ fn film_rate_23_976_is_reported_exactly() {
 #[test]
 fn variable_frame_rate_is_flagged() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("vfr.mp4");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25:duration=1",
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=50:duration=1",
-        "-filter_complex",
-        "[0][1]concat=n=2:v=1:a=0",
-        "-fps_mode",
-        "passthrough",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        out.to_str().unwrap(),
-    ]);
+    let out = vfr_clip(dir.path());
     let v = probe(&out).unwrap().video().unwrap().clone();
     assert!(v.variable_frame_rate, "{v:?}");
 }
@@ -124,39 +105,37 @@ fn audio_subtitles_and_timecode_are_described() {
     let srt = dir.path().join("s.srt");
     std::fs::write(&srt, "1\n00:00:00,000 --> 00:00:01,000\nHello\n").unwrap();
     let out = dir.path().join("all.mov");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25:duration=1",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000:duration=1",
-        "-i",
-        srt.to_str().unwrap(),
-        "-map",
-        "0",
-        "-map",
-        "1",
-        "-map",
-        "2",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-c:a",
-        "aac",
-        "-ac",
-        "2",
-        "-c:s",
-        "mov_text",
-        "-metadata:s:s:0",
-        "language=fra",
-        "-timecode",
-        "01:00:00:00",
-        out.to_str().unwrap(),
-    ]);
+    lavfi(
+        &[
+            "testsrc2=size=320x240:rate=25:duration=1",
+            "sine=frequency=440:sample_rate=48000:duration=1",
+        ],
+        &[
+            "-i",
+            srt.to_str().unwrap(),
+            "-map",
+            "0",
+            "-map",
+            "1",
+            "-map",
+            "2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+            "-ac",
+            "2",
+            "-c:s",
+            "mov_text",
+            "-metadata:s:s:0",
+            "language=fra",
+            "-timecode",
+            "01:00:00:00",
+            out.to_str().unwrap(),
+        ],
+    );
     let info = probe(&out).unwrap();
     let a = info.audio().unwrap();
     assert_eq!(
@@ -178,13 +157,10 @@ fn audio_subtitles_and_timecode_are_described() {
 fn audio_only_file_has_no_video() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("a.wav");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=sample_rate=16000:duration=1",
-        out.to_str().unwrap(),
-    ]);
+    lavfi(
+        &["sine=sample_rate=16000:duration=1"],
+        &[out.to_str().unwrap()],
+    );
     let info = probe(&out).unwrap();
     assert!(info.video().is_none());
     assert_eq!(info.audio().unwrap().sample_rate, 16000);

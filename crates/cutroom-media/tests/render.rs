@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{barcode_clip, ffmpeg, gray_frames, h264, read_barcode};
+use common::{barcode_clip, gray_frames, h264, lavfi, read_barcode};
 use cutroom_media::{
     probe, render_timeline, AudioOutput, AudioReader, LutInterpolation, MediaError, PixelFormat,
     RenderOptions, SubtitleMode, VideoOutput, VideoReader,
@@ -122,27 +122,25 @@ fn the_render_lasts_exactly_the_timeline_duration() {
     let dir = tempfile::tempdir().unwrap();
     let rate = Rate::FPS_29_97;
     let src = dir.path().join("src.mp4");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=30000/1001",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000",
-        "-t",
-        "6",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        src.to_str().unwrap(),
-    ]);
+    lavfi(
+        &[
+            "testsrc2=size=320x240:rate=30000/1001",
+            "sine=frequency=440:sample_rate=48000",
+        ],
+        &[
+            "-t",
+            "6",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            src.to_str().unwrap(),
+        ],
+    );
     let t = timeline(
         rate,
         vec![
@@ -222,31 +220,26 @@ fn beep_and_flash_as(
     let vf = format!("geq=lum='if({lum}\\,235\\,16)':cb=128:cr=128");
     let af = format!("aevalsrc='0.8*sin(2*PI*1000*t)*({beep})':s=48000:c=stereo");
     let secs = format!("{}", frames as f64 / 25.0);
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=black:size=320x240:rate=25",
-        "-f",
-        "lavfi",
-        "-i",
-        &af,
-        "-vf",
-        &vf,
-        "-t",
-        &secs,
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-g",
-        "50",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        audio_codec,
-        path.to_str().unwrap(),
-    ]);
+    lavfi(
+        &["color=c=black:size=320x240:rate=25", &af],
+        &[
+            "-vf",
+            &vf,
+            "-t",
+            &secs,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "50",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            audio_codec,
+            path.to_str().unwrap(),
+        ],
+    );
     path
 }
 
@@ -345,23 +338,22 @@ fn sync_offset(dir: &Path, src: &Path) -> f64 {
 /// A solid-color clip (`rrggbb`) at 25 fps.
 fn solid(dir: &Path, name: &str, color: &str, frames: u32) -> PathBuf {
     let path = dir.join(name);
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("color=c=0x{color}:size=320x240:rate=25"),
-        "-frames:v",
-        &frames.to_string(),
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-qp",
-        "0",
-        "-pix_fmt",
-        "yuv420p",
-        path.to_str().unwrap(),
-    ]);
+    lavfi(
+        &[&format!("color=c=0x{color}:size=320x240:rate=25")],
+        &[
+            "-frames:v",
+            &frames.to_string(),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-qp",
+            "0",
+            "-pix_fmt",
+            "yuv420p",
+            path.to_str().unwrap(),
+        ],
+    );
     path
 }
 

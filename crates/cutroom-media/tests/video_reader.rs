@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{barcode_clip, ffmpeg, gray_frames, h264, read_barcode, Lcg};
+use common::{barcode_clip, gray_frames, h264, lavfi, read_barcode, vfr_clip, Lcg};
 use cutroom_media::{PixelFormat, VideoOutput, VideoReader};
 use cutroom_timeline::{Rate, RationalTime};
 
@@ -192,26 +192,7 @@ fn ten_bit_video_decodes_to_eight_bit_output() {
 #[test]
 fn variable_frame_rate_frames_keep_their_exact_times() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("vfr.mp4");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25:duration=1",
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=50:duration=1",
-        "-filter_complex",
-        "[0][1]concat=n=2:v=1:a=0",
-        "-fps_mode",
-        "passthrough",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        out.to_str().unwrap(),
-    ]);
+    let out = vfr_clip(dir.path());
     let reader = VideoReader::open(&out, VideoOutput::source_size(PixelFormat::Gray8)).unwrap();
     // Indices are counted on the grid of the base rate (50 fps here).
     assert_eq!(reader.rate(), Rate::new(50, 1).unwrap());
@@ -234,13 +215,7 @@ fn variable_frame_rate_frames_keep_their_exact_times() {
 fn audio_only_file_has_no_video_stream() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tone.wav");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=duration=1",
-        out.to_str().unwrap(),
-    ]);
+    lavfi(&["sine=duration=1"], &[out.to_str().unwrap()]);
     let err = VideoReader::open(&out, VideoOutput::source_size(PixelFormat::Gray8)).unwrap_err();
     let msg = err.to_string();
     assert!(

@@ -25,6 +25,41 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
+/// Runs ffmpeg with each of `sources` as a `-f lavfi -i` input, then `args` (filters,
+/// codecs, the output path).
+pub fn lavfi(sources: &[&str], args: &[&str]) {
+    let mut all = Vec::with_capacity(sources.len() * 4 + args.len());
+    for source in sources {
+        all.extend_from_slice(&["-f", "lavfi", "-i", source]);
+    }
+    all.extend_from_slice(args);
+    ffmpeg(&all);
+}
+
+/// A variable-frame-rate H.264 clip in `dir`: one second at 25 fps, then one at 50 fps
+/// (75 frames), timestamps passed through.
+pub fn vfr_clip(dir: &Path) -> PathBuf {
+    let out = dir.join("vfr.mp4");
+    lavfi(
+        &[
+            "testsrc2=size=320x240:rate=25:duration=1",
+            "testsrc2=size=320x240:rate=50:duration=1",
+        ],
+        &[
+            "-filter_complex",
+            "[0][1]concat=n=2:v=1:a=0",
+            "-fps_mode",
+            "passthrough",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            out.to_str().unwrap(),
+        ],
+    );
+    out
+}
+
 /// A `geq` filter that paints frame number `N` as a 16-bit barcode (bit i = cell i, white = 1)
 /// in a band at the top of a `width`-pixel-wide picture, leaving the rest of the picture alone.
 pub fn barcode_filter(width: u32) -> String {
