@@ -28,6 +28,7 @@ SEED=${SEED:-5}
 T=${THRESHOLD:-0.04}
 if ! command -v auto-editor >/dev/null 2>&1; then
     echo "installing auto-editor (Debian package, bench only)..." >&2
+    apt-get update -qq >&2
     apt-get install -y -qq auto-editor >&2
 fi
 if [[ -z "${BIN:-}" ]]; then
