@@ -118,56 +118,19 @@ impl AudioReader {
             });
         }
         let input = ffio::open_input(path)?;
-        let stream =
-            input
-                .streams()
-                .best(ffmpeg::media::Type::Audio)
-                .ok_or(MediaError::NoStream {
-                    path: owned(),
-                    kind: "audio",
-                })?;
-        let stream_index = stream.index();
-        let time_base = stream.time_base();
-        if ffio::tick_rate(time_base).is_none() {
-            return Err(MediaError::Unsupported {
-                path: owned(),
-                reason: format!("invalid audio time base {time_base}"),
-            });
-        }
-        let start = stream.start_time();
-        let origin = if start == ffmpeg::ffi::AV_NOPTS_VALUE {
-            0
-        } else {
-            start
-        };
-        let duration = stream.duration();
-        let end_ticks = (duration > 0 && duration != ffmpeg::ffi::AV_NOPTS_VALUE)
-            .then(|| origin.saturating_add(duration));
-        let codec_err = |e: ffmpeg::Error| MediaError::Codec {
-            path: owned(),
-            kind: "audio",
-            reason: ffio::describe(e),
-        };
-        let ctx =
-            ffmpeg::codec::Context::from_parameters(stream.parameters()).map_err(codec_err)?;
-        let decoder = ctx.decoder().audio().map_err(|e| match e {
-            ffmpeg::Error::DecoderNotFound => MediaError::Codec {
-                path: owned(),
-                kind: "audio",
-                reason: format!(
-                    "no decoder for codec {:?} in this FFmpeg build",
-                    stream.parameters().id()
-                ),
-            },
-            other => codec_err(other),
-        })?;
+        let setup = ffio::StreamSetup::best(&input, path, ffmpeg::media::Type::Audio, "audio")?;
+        let decoder = setup
+            .codec
+            .decoder()
+            .audio()
+            .map_err(|e| ffio::open_error(path, "audio", setup.codec_id, e))?;
         Ok(AudioReader {
             path: owned(),
             input,
-            stream_index,
-            time_base,
-            origin,
-            end_ticks,
+            stream_index: setup.index,
+            time_base: setup.time_base,
+            origin: setup.origin,
+            end_ticks: setup.end_ticks,
             decoder,
             output,
             out_layout: ChannelLayout::default(i32::from(output.channels)),

@@ -21,6 +21,100 @@ pub(crate) fn init() {
     });
 }
 
+/// What a reader needs of the stream it decodes, read once when it is opened.
+pub(crate) struct StreamSetup {
+    /// Index of the stream in the container.
+    pub(crate) index: usize,
+    /// Time base of the stream's timestamps.
+    pub(crate) time_base: ffmpeg::Rational,
+    /// The time base as a rate (ticks per second).
+    pub(crate) tick_rate: Rate,
+    /// Timestamp of the stream's start (0 when the container does not say).
+    pub(crate) origin: i64,
+    /// Timestamp of the stream's end, when the container states a duration.
+    pub(crate) end_ticks: Option<i64>,
+    /// Frame count the container declares, if any.
+    pub(crate) frames: Option<i64>,
+    /// Declared frame rate, else the average frame rate (video).
+    pub(crate) frame_rate: Option<Rate>,
+    /// A codec context from the stream's parameters, not yet opened.
+    pub(crate) codec: ffmpeg::codec::Context,
+    /// The stream's codec, for error messages.
+    pub(crate) codec_id: ffmpeg::codec::Id,
+}
+
+impl StreamSetup {
+    /// Picks the best stream of `kind` (`name` is "video" or "audio" in messages) and reads
+    /// its timing and codec parameters.
+    pub(crate) fn best(
+        input: &ffmpeg::format::context::Input,
+        path: &Path,
+        kind: ffmpeg::media::Type,
+        name: &'static str,
+    ) -> Result<StreamSetup, MediaError> {
+        let owned = || path.to_path_buf();
+        let stream = input.streams().best(kind).ok_or(MediaError::NoStream {
+            path: owned(),
+            kind: name,
+        })?;
+        let time_base = stream.time_base();
+        let tick_rate = tick_rate(time_base).ok_or_else(|| MediaError::Unsupported {
+            path: owned(),
+            reason: format!("invalid {name} time base {time_base}"),
+        })?;
+        let start = stream.start_time();
+        let origin = if start == ffmpeg::ffi::AV_NOPTS_VALUE {
+            0
+        } else {
+            start
+        };
+        let duration = stream.duration();
+        let end_ticks = (duration > 0 && duration != ffmpeg::ffi::AV_NOPTS_VALUE)
+            .then(|| origin.saturating_add(duration));
+        let frames = stream.frames();
+        let codec = ffmpeg::codec::Context::from_parameters(stream.parameters())
+            .map_err(|e| codec_error(path, name, e))?;
+        Ok(StreamSetup {
+            index: stream.index(),
+            time_base,
+            tick_rate,
+            origin,
+            end_ticks,
+            frames: (frames > 0).then_some(frames),
+            frame_rate: rate_of(stream.rate()).or_else(|| rate_of(stream.avg_frame_rate())),
+            codec,
+            codec_id: stream.parameters().id(),
+        })
+    }
+}
+
+/// The error for a decoder of `codec` that failed to open, naming a codec this FFmpeg build
+/// cannot decode as such.
+pub(crate) fn open_error(
+    path: &Path,
+    name: &'static str,
+    codec: ffmpeg::codec::Id,
+    e: ffmpeg::Error,
+) -> MediaError {
+    match e {
+        ffmpeg::Error::DecoderNotFound => MediaError::Codec {
+            path: path.to_path_buf(),
+            kind: name,
+            reason: format!("no decoder for codec {codec:?} in this FFmpeg build"),
+        },
+        other => codec_error(path, name, other),
+    }
+}
+
+/// A codec error on the `name` stream of `path`.
+pub(crate) fn codec_error(path: &Path, name: &'static str, e: ffmpeg::Error) -> MediaError {
+    MediaError::Codec {
+        path: path.to_path_buf(),
+        kind: name,
+        reason: describe(e),
+    }
+}
+
 /// Checks the path at the file-system level, then opens it with FFmpeg.
 pub(crate) fn open_input(path: &Path) -> Result<ffmpeg::format::context::Input, MediaError> {
     init();

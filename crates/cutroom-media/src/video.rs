@@ -193,45 +193,13 @@ impl VideoReader {
             });
         }
         let input = ffio::open_input(path)?;
-        let stream =
-            input
-                .streams()
-                .best(ffmpeg::media::Type::Video)
-                .ok_or(MediaError::NoStream {
-                    path: owned(),
-                    kind: "video",
-                })?;
-        let stream_index = stream.index();
-        let time_base = stream.time_base();
-        let tick_rate = ffio::tick_rate(time_base).ok_or_else(|| MediaError::Unsupported {
+        let setup = ffio::StreamSetup::best(&input, path, ffmpeg::media::Type::Video, "video")?;
+        let rate = setup.frame_rate.ok_or_else(|| MediaError::Unsupported {
             path: owned(),
-            reason: format!("invalid video time base {time_base}"),
+            reason: "the video stream declares no frame rate".into(),
         })?;
-        let rate = ffio::rate_of(stream.rate())
-            .or_else(|| ffio::rate_of(stream.avg_frame_rate()))
-            .ok_or_else(|| MediaError::Unsupported {
-                path: owned(),
-                reason: "the video stream declares no frame rate".into(),
-            })?;
-        let start = stream.start_time();
-        let origin = if start == ffmpeg::ffi::AV_NOPTS_VALUE {
-            0
-        } else {
-            start
-        };
-        let duration = stream.duration();
-        let end_ticks = (duration > 0 && duration != ffmpeg::ffi::AV_NOPTS_VALUE)
-            .then(|| origin.saturating_add(duration));
-        let frames = stream.frames();
-        let frame_count = (frames > 0).then_some(frames);
-
-        let codec_err = |e: ffmpeg::Error| MediaError::Codec {
-            path: owned(),
-            kind: "video",
-            reason: ffio::describe(e),
-        };
-        let mut ctx =
-            ffmpeg::codec::Context::from_parameters(stream.parameters()).map_err(codec_err)?;
+        let codec_id = setup.codec_id;
+        let mut ctx = setup.codec;
         ctx.set_threading(ffmpeg::threading::Config {
             kind: ffmpeg::threading::Type::Frame,
             count: 0,
@@ -244,17 +212,10 @@ impl VideoReader {
                 (*ctx.as_mut_ptr()).skip_loop_filter = ffmpeg::ffi::AVDiscard::AVDISCARD_ALL;
             }
         }
-        let decoder = ctx.decoder().video().map_err(|e| match e {
-            ffmpeg::Error::DecoderNotFound => MediaError::Codec {
-                path: owned(),
-                kind: "video",
-                reason: format!(
-                    "no decoder for codec {:?} in this FFmpeg build",
-                    stream.parameters().id()
-                ),
-            },
-            other => codec_err(other),
-        })?;
+        let decoder = ctx
+            .decoder()
+            .video()
+            .map_err(|e| ffio::open_error(path, "video", codec_id, e))?;
         let (src_w, src_h) = (decoder.width(), decoder.height());
         let out_w = if output.width == 0 {
             src_w
@@ -276,12 +237,12 @@ impl VideoReader {
         Ok(VideoReader {
             path: owned(),
             input,
-            stream_index,
-            time_base,
-            tick_rate,
+            stream_index: setup.index,
+            time_base: setup.time_base,
+            tick_rate: setup.tick_rate,
             rate,
-            origin,
-            end_ticks,
+            origin: setup.origin,
+            end_ticks: setup.end_ticks,
             decoder,
             output,
             out_w,
@@ -295,7 +256,7 @@ impl VideoReader {
             pending: Pending::None,
             last_index: None,
             last_packet_end: None,
-            frame_count,
+            frame_count: setup.frames,
         })
     }
 
