@@ -23,7 +23,7 @@ use crate::dialogs::{DialogPurpose, Dialogs};
 use crate::export::{self, ExportKind, ExportPanel};
 use crate::jobs::{JobState, JobsPanel};
 use crate::media_bin::MediaBin;
-use crate::playback::{url_to_path, Program};
+use crate::playback::{resolve_media, Program};
 use crate::plugins::{PluginsPanel, SavedParams};
 use crate::review::{ClipMap, Pending, ReviewPanel};
 use crate::smoke::{Smoke, SmokePlan};
@@ -183,6 +183,7 @@ pub struct CutroomApp {
     preview_key: Option<(u32, u32)>,
     smoke: Option<Smoke>,
     renders: Vec<RenderJob>,
+    media_base: Option<PathBuf>,
     /// The media bin.
     pub media_bin: MediaBin,
     /// The viewer.
@@ -243,6 +244,7 @@ impl CutroomApp {
             preview_key: None,
             smoke: config.smoke.map(Smoke::new),
             renders: Vec::new(),
+            media_base: None,
             media_bin: MediaBin::default(),
             viewer: Viewer::new(config.viewer_size),
             timeline: TimelinePanel::default(),
@@ -280,6 +282,13 @@ impl CutroomApp {
     /// The registry.
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// The directory relative media paths of the open project are resolved against: the
+    /// directory of the timeline or project file it was opened from (`None` when it was
+    /// started from a media file or recovered).
+    pub fn media_base(&self) -> Option<&Path> {
+        self.media_base.as_deref()
     }
 
     /// The clip plugins run on.
@@ -363,6 +372,7 @@ impl CutroomApp {
             let mut project = Project::new(meta.name.clone(), rate);
             project.settings.frame_rate = rate;
             project.media.push(media_reference(key, &meta));
+            self.media_base = None;
             if let Some(tl) = project.timelines.first_mut() {
                 let (kind, name) = if meta.width > 0 {
                     (TrackKind::Video, "V1")
@@ -430,9 +440,12 @@ impl CutroomApp {
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
+        // Relative media paths in a timeline or project are relative to its file.
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let base = absolute.parent().map(Path::to_path_buf);
         if ext == "cutroom" {
             let p = project_file::load(path).map_err(|e| e.to_string())?;
-            self.open_project(p);
+            self.open_project_in(p, base);
             return Ok(());
         }
         if TimelineFormat::from_path(path).is_some() {
@@ -443,21 +456,32 @@ impl CutroomApp {
                 cutroom_timeline::formats::read_timeline(path, &opts).map_err(|e| e.to_string())?;
             let mut p = Project::new(tl.name.clone(), tl.rate);
             p.timelines = vec![tl];
-            self.open_project(p);
+            self.open_project_in(p, base);
             return Ok(());
         }
         let source = FfmpegSource::open(path).map_err(|e| e.to_string())?;
-        let key = path.display().to_string();
+        // Clips name media by absolute path, so that it does not depend on the current
+        // directory or on the directory of the project it is added to.
+        let key = absolute.display().to_string();
         let had_doc = self.document.is_some();
-        self.add_media(&key, Arc::new(source), Some(path));
+        self.add_media(&key, Arc::new(source), Some(&absolute));
         if had_doc {
             self.add_to_timeline(&key);
         }
         Ok(())
     }
 
-    /// Opens `project`, registering its clips' media files in the bin.
+    /// Opens `project`, registering its clips' media files in the bin. Relative media
+    /// paths are taken relative to the current directory; see
+    /// [`CutroomApp::open_project_in`].
     pub fn open_project(&mut self, project: Project) {
+        self.open_project_in(project, None);
+    }
+
+    /// Opens `project`, whose relative media paths are relative to `media_base` (the
+    /// directory of the file it was read from), for playback, the bin, plugin runs and
+    /// renders alike.
+    pub fn open_project_in(&mut self, project: Project, media_base: Option<PathBuf>) {
         let urls: Vec<String> = project
             .timelines
             .iter()
@@ -469,12 +493,16 @@ impl CutroomApp {
             })
             .collect();
         self.viewer.drop_frame = project.settings.drop_frame;
+        self.media_base = media_base;
         self.set_document(project);
         for url in urls {
-            if self.sources.contains_key(&url) {
+            let path = resolve_media(&url, self.media_base.as_deref());
+            // The same (relative) URL may name another file than in an earlier project.
+            if self.sources.contains_key(&url)
+                && self.media_bin.path_of(&url) == Some(path.as_path())
+            {
                 continue;
             }
-            let path = url_to_path(&url);
             if let Ok(s) = FfmpegSource::open(&path) {
                 let meta = s.meta();
                 self.media_bin.add(&url, &meta, Some(&path));
@@ -575,7 +603,10 @@ impl CutroomApp {
             .and_then(|p| p.timelines.first())
             .cloned()
             .ok_or("nothing is open")?;
-        let mut options = cutroom_media::RenderOptions::default();
+        let mut options = cutroom_media::RenderOptions {
+            media_base: self.media_base.clone(),
+            ..Default::default()
+        };
         if !export::subtitle_cues(&tl).is_empty() {
             options.subtitles = cutroom_media::SubtitleMode::Soft;
         }
@@ -742,7 +773,15 @@ impl CutroomApp {
     /// Exports `kind` to `path`.
     pub fn export_to(&mut self, kind: ExportKind, path: &Path) -> Result<(), String> {
         let project = self.project().ok_or("nothing is open")?;
-        export::export(project, kind, path)?;
+        let dest = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let rebased = match self.media_base.as_deref() {
+            // Relative media paths would point elsewhere from another directory.
+            Some(base) if dest.parent() != Some(base) => {
+                Some(export::with_absolute_media(project, base))
+            }
+            _ => None,
+        };
+        export::export(rebased.as_ref().unwrap_or(project), kind, path)?;
         self.set_status(format!("Exported {}", path.display()), false);
         Ok(())
     }
@@ -851,7 +890,7 @@ impl CutroomApp {
             let program = self
                 .project()
                 .and_then(|p| p.timelines.first())
-                .map(Program::from_timeline)
+                .map(|tl| Program::from_timeline(tl, self.media_base.as_deref()))
                 .unwrap_or_else(Program::empty);
             self.viewer.set_program(program);
         }

@@ -80,6 +80,38 @@ pub fn first_lut(tl: &Timeline) -> Option<ColorTransform> {
         })
 }
 
+/// `project` with each relative media path that names a file in `base` (the directory it
+/// was opened from) made absolute, for writing it to another directory. Other URLs, and
+/// paths naming no file there, are kept as they are.
+pub fn with_absolute_media(project: &Project, base: &Path) -> Project {
+    let mut project = project.clone();
+    let rebase = |media: &mut cutroom_timeline::MediaReference| {
+        let Some(url) = media.target_url.as_deref() else {
+            return;
+        };
+        let path = Path::new(url);
+        if url.contains("://") || !path.is_relative() {
+            return;
+        }
+        let full = base.join(path);
+        if full.is_file() {
+            media.target_url = Some(full.display().to_string());
+        }
+    };
+    project.media.iter_mut().for_each(rebase);
+    for item in project
+        .timelines
+        .iter_mut()
+        .flat_map(|t| &mut t.tracks)
+        .flat_map(|t| &mut t.items)
+    {
+        if let Item::Clip(c) = item {
+            rebase(&mut c.media);
+        }
+    }
+    project
+}
+
 /// Writes `kind` of `project` (its first timeline) to `path`.
 pub fn export(project: &Project, kind: ExportKind, path: &Path) -> Result<(), String> {
     let tl = project

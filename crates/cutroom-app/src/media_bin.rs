@@ -73,10 +73,15 @@ pub fn describe(meta: &MediaMeta) -> String {
 }
 
 impl MediaBin {
-    /// Adds media (no-op when the key is already there) and starts decoding its thumbnail.
+    /// Adds media and starts decoding its thumbnail. A no-op when the key is already
+    /// there for the same file; an entry whose key now names another file (a relative
+    /// path in a project from another directory) is replaced.
     pub fn add(&mut self, key: &str, meta: &MediaMeta, path: Option<&Path>) {
-        if self.entries.iter().any(|e| e.key == key) {
-            return;
+        if let Some(i) = self.entries.iter().position(|e| e.key == key) {
+            if self.entries[i].path.as_deref() == path {
+                return;
+            }
+            self.entries.remove(i);
         }
         self.entries.push(MediaEntry {
             key: key.to_string(),
@@ -97,6 +102,14 @@ impl MediaBin {
                     }
                 });
         }
+    }
+
+    /// The file of the entry `key`, if it is in the bin and is a file.
+    pub fn path_of(&self, key: &str) -> Option<&Path> {
+        self.entries
+            .iter()
+            .find(|e| e.key == key)
+            .and_then(|e| e.path.as_deref())
     }
 
     /// Shows the bin.

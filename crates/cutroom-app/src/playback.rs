@@ -1,7 +1,7 @@
 //! The playback decode thread.
 //!
-//! The viewer never decodes. It describes what to play as a [`Program`] (the first video
-//! track of the timeline as segments of media), and sends [`PlayerCommand`]s to a decode
+//! The viewer never decodes. It describes what to play as a [`Program`] (the video tracks
+//! of the timeline composited as the renderer does, flattened to segments of media), and sends [`PlayerCommand`]s to a decode
 //! thread that owns the FFmpeg readers. Decoded frames, already converted to
 //! [`egui::ColorImage`]s (and graded with the preview LUT when one is set), come back on a
 //! **bounded** channel: when the viewer falls behind, the decode thread waits (back-pressure)
@@ -10,7 +10,7 @@
 //! seek flushes the pipeline.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 use cutroom_media::{PixelFormat, VideoOutput, VideoReader};
-use cutroom_timeline::{Item, Rate, RationalTime, Timeline, TrackKind};
+use cutroom_timeline::{Item, Rate, RationalTime, Timeline, Track, TrackKind};
 use eframe::egui::{self, Color32, ColorImage};
 
 use cutroom_color::PreparedLut;
@@ -39,9 +39,27 @@ pub struct Segment {
     pub len: i64,
     /// The media shown (the incoming picture of a dissolve), or `None` for black.
     pub media: Option<SegmentMedia>,
-    /// Set when the segment is a dissolve: the picture cross-fades from this one to
-    /// [`Segment::media`] over the segment, with the weights the renderer uses.
+    /// Set when the segment is (part of) a dissolve: the picture cross-fades from this one
+    /// to [`Segment::media`], with the weights the renderer uses.
     pub dissolve: Option<Dissolve>,
+}
+
+impl Segment {
+    /// The part `[a, b)` of this segment (which must lie within it), showing the same
+    /// pictures at the same timeline frames.
+    fn slice(&self, a: i64, b: i64, rate: Rate) -> Segment {
+        let skip = a - self.start;
+        Segment {
+            start: a,
+            len: b - a,
+            media: self.media.as_ref().map(|m| m.shifted(skip, rate)),
+            dissolve: self.dissolve.as_ref().map(|d| Dissolve {
+                from: d.from.as_ref().map(|m| m.shifted(skip, rate)),
+                offset: d.offset + skip,
+                len: d.len,
+            }),
+        }
+    }
 }
 
 /// The outgoing side of a dissolve segment.
@@ -49,13 +67,22 @@ pub struct Segment {
 pub struct Dissolve {
     /// The outgoing media (running on into its handle), or `None` to fade from black.
     pub from: Option<SegmentMedia>,
+    /// Frames of the dissolve before the segment's first frame (non-zero when an upper
+    /// track hides the dissolve's start).
+    pub offset: i64,
+    /// Length of the whole dissolve in frames; frame `k` of the segment is frame
+    /// `offset + k` of it.
+    pub len: i64,
 }
 
 /// Where a segment's pictures come from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentMedia {
-    /// Index of the clip on its track; identifies the decode reader, so that the two sides
-    /// of a dissolve between clips of the same file read on separate readers.
+    /// Index of the clip's track in the timeline.
+    pub track: usize,
+    /// Index of the clip on its track. With [`SegmentMedia::track`] it identifies the decode
+    /// reader, so that every track, and the two sides of a dissolve between clips of the
+    /// same file, read on separate readers.
     pub clip: usize,
     /// Media file.
     pub path: PathBuf,
@@ -88,6 +115,12 @@ pub struct Program {
     pub frames: i64,
 }
 
+/// A segment of one track, and whether it is a gap (which shows the tracks below).
+struct TrackSegment {
+    segment: Segment,
+    gap: bool,
+}
+
 impl Program {
     /// An empty program at 25 fps.
     pub fn empty() -> Program {
@@ -98,103 +131,74 @@ impl Program {
         }
     }
 
-    /// The first video track of `timeline` as a program. Clip media are looked up as files
-    /// (`file://` URLs and plain paths). A dissolve becomes a segment of its own over the
-    /// span it covers (`cut - in_offset` to `cut + out_offset`), cross-fading the outgoing
-    /// clip (running on into its handle) into the incoming one; next to a gap, or at the
-    /// start of the track, it fades through black — as the renderer does.
-    pub fn from_timeline(timeline: &Timeline) -> Program {
+    /// The video tracks of `timeline` composited as the renderer does: at every frame the
+    /// topmost video track (later tracks stack on top) with something other than a gap
+    /// there is shown, so a gap in an upper track shows the tracks below, and where no
+    /// track has anything the picture is black. Only one track is decoded for any frame
+    /// (two for a dissolve), each track on its own readers.
+    ///
+    /// Clip media are files: `file://` URLs and plain paths, relative ones resolved
+    /// against `media_base` (the directory of the timeline or project file; see
+    /// [`resolve_media`]).
+    ///
+    /// A dissolve becomes a segment of its own over the span it covers (`cut - in_offset`
+    /// to `cut + out_offset`), cross-fading the outgoing clip (running on into its handle)
+    /// into the incoming one; next to a gap, or at the start of the track, it fades
+    /// through black — as the renderer does.
+    pub fn from_timeline(timeline: &Timeline, media_base: Option<&Path>) -> Program {
         let rate = timeline.rate;
+        let tracks: Vec<(Vec<TrackSegment>, i64)> = timeline
+            .tracks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.kind == TrackKind::Video)
+            .map(|(ti, t)| track_segments(t, ti, rate, media_base))
+            .collect();
+        let frames = tracks.iter().map(|t| t.1).max().unwrap_or(0);
+        let mut bounds: Vec<i64> = tracks
+            .iter()
+            .flat_map(|(segs, _)| segs)
+            .flat_map(|s| [s.segment.start, s.segment.start + s.segment.len])
+            .collect();
+        bounds.sort_unstable();
+        bounds.dedup();
+        // Each track's first segment that may still cover the current span (bounds rise).
+        let mut cursors = vec![0usize; tracks.len()];
         let mut segments: Vec<Segment> = Vec::new();
-        let mut frames = 0;
-        let Some(track) = timeline.tracks_of(TrackKind::Video).next() else {
-            return Program {
-                rate,
-                segments,
-                frames,
-            };
-        };
-        // Each clip's start frame and media (at that start), by item index.
-        let mut clips: HashMap<usize, (i64, SegmentMedia)> = HashMap::new();
-        let mut transitions = Vec::new();
-        for (ii, (item, range)) in track.items_with_ranges().into_iter().enumerate() {
-            let start = range.start.to_frames(rate);
-            let len = range.duration.to_frames(rate);
-            let media = match item {
-                Item::Clip(c) => c.media.target_url.as_deref().map(|url| {
-                    let origin = c
-                        .media
-                        .available_range
-                        .map(|r| r.start)
-                        .unwrap_or_else(|| RationalTime::zero(rate));
-                    SegmentMedia {
-                        clip: ii,
-                        path: url_to_path(url),
-                        source_start: c.source_range.start - origin,
-                        lut: c.color.clone().map(Arc::new),
+        // Which track segment the last piece came from (`None`: black).
+        let mut last_source: Option<Option<(usize, usize)>> = None;
+        for w in bounds.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let mut top = None;
+            for (t, (segs, _)) in tracks.iter().enumerate().rev() {
+                let c = &mut cursors[t];
+                while *c < segs.len() && segs[*c].segment.start + segs[*c].segment.len <= a {
+                    *c += 1;
+                }
+                if let Some(s) = segs.get(*c) {
+                    if s.segment.start <= a && !s.gap {
+                        top = Some((t, *c));
+                        break;
                     }
-                }),
-                Item::Gap(_) => None,
-                Item::Transition(_) => {
-                    transitions.push((ii, start, start + len));
+                }
+            }
+            // A piece continuing the previous one's source extends it.
+            if let (Some(source), Some(prev)) = (last_source, segments.last_mut()) {
+                if source == top && prev.start + prev.len == a {
+                    prev.len += b - a;
                     continue;
                 }
-            };
-            if let Some(m) = &media {
-                clips.insert(ii, (start, m.clone()));
             }
-            if len > 0 {
-                segments.push(Segment {
-                    start,
-                    len,
-                    media,
+            segments.push(match top {
+                Some((t, i)) => tracks[t].0[i].segment.slice(a, b, rate),
+                None => Segment {
+                    start: a,
+                    len: b - a,
+                    media: None,
                     dissolve: None,
-                });
-                frames = frames.max(start + len);
-            }
-        }
-        for (ii, a, b) in transitions {
-            let (a, b) = (a.max(0), b.min(frames));
-            if b <= a {
-                continue;
-            }
-            let side = |i: Option<usize>| {
-                let (start, m) = clips.get(&i?)?;
-                Some(m.shifted(a - start, rate))
-            };
-            let from = side(ii.checked_sub(1));
-            let to = side(Some(ii + 1));
-            let mut carved = Vec::with_capacity(segments.len() + 2);
-            for s in segments {
-                let end = s.start + s.len;
-                if end <= a || s.start >= b {
-                    carved.push(s);
-                    continue;
-                }
-                if s.start < a {
-                    carved.push(Segment {
-                        len: a - s.start,
-                        ..s.clone()
-                    });
-                }
-                if end > b {
-                    let media = s.media.as_ref().map(|m| m.shifted(b - s.start, rate));
-                    carved.push(Segment {
-                        start: b,
-                        len: end - b,
-                        media,
-                        dissolve: s.dissolve.clone(),
-                    });
-                }
-            }
-            carved.push(Segment {
-                start: a,
-                len: b - a,
-                media: to,
-                dissolve: Some(Dissolve { from }),
+                },
             });
-            carved.sort_by_key(|s| s.start);
-            segments = carved;
+            last_source = Some(top);
         }
         Program {
             rate,
@@ -205,15 +209,152 @@ impl Program {
 
     /// The segment showing timeline frame `frame`.
     pub fn segment_at(&self, frame: i64) -> Option<&Segment> {
+        let i = self.segments.partition_point(|s| s.start + s.len <= frame);
         self.segments
-            .iter()
-            .find(|s| frame >= s.start && frame < s.start + s.len)
+            .get(i)
+            .filter(|s| frame >= s.start && frame < s.start + s.len)
     }
 }
 
-/// A media URL from a timeline as a file path.
-pub fn url_to_path(url: &str) -> PathBuf {
-    PathBuf::from(url.strip_prefix("file://").unwrap_or(url))
+/// Track `ti` of a timeline as segments in order (gaps included), and its length in
+/// frames.
+fn track_segments(
+    track: &Track,
+    ti: usize,
+    rate: Rate,
+    media_base: Option<&Path>,
+) -> (Vec<TrackSegment>, i64) {
+    let mut segments: Vec<TrackSegment> = Vec::new();
+    let mut frames = 0;
+    // Each clip's start frame and media (at that start), by item index.
+    let mut clips: HashMap<usize, (i64, SegmentMedia)> = HashMap::new();
+    let mut transitions = Vec::new();
+    for (ii, (item, range)) in track.items_with_ranges().into_iter().enumerate() {
+        let start = range.start.to_frames(rate);
+        let len = range.duration.to_frames(rate);
+        let media = match item {
+            Item::Clip(c) => c.media.target_url.as_deref().map(|url| {
+                let origin = c
+                    .media
+                    .available_range
+                    .map(|r| r.start)
+                    .unwrap_or_else(|| RationalTime::zero(rate));
+                SegmentMedia {
+                    track: ti,
+                    clip: ii,
+                    path: resolve_media(url, media_base),
+                    source_start: c.source_range.start - origin,
+                    lut: c.color.clone().map(Arc::new),
+                }
+            }),
+            Item::Gap(_) => None,
+            Item::Transition(_) => {
+                transitions.push((ii, start, start + len));
+                continue;
+            }
+        };
+        if let Some(m) = &media {
+            clips.insert(ii, (start, m.clone()));
+        }
+        if len > 0 {
+            segments.push(TrackSegment {
+                segment: Segment {
+                    start,
+                    len,
+                    media,
+                    dissolve: None,
+                },
+                gap: matches!(item, Item::Gap(_)),
+            });
+            frames = frames.max(start + len);
+        }
+    }
+    for (ii, a, b) in transitions {
+        let (a, b) = (a.max(0), b.min(frames));
+        if b <= a {
+            continue;
+        }
+        let side = |i: Option<usize>| {
+            let (start, m) = clips.get(&i?)?;
+            Some(m.shifted(a - start, rate))
+        };
+        let from = side(ii.checked_sub(1));
+        let to = side(Some(ii + 1));
+        let mut carved = Vec::with_capacity(segments.len() + 2);
+        for s in segments {
+            let (start, end) = (s.segment.start, s.segment.start + s.segment.len);
+            if end <= a || start >= b {
+                carved.push(s);
+                continue;
+            }
+            if start < a {
+                carved.push(TrackSegment {
+                    segment: s.segment.slice(start, a, rate),
+                    gap: s.gap,
+                });
+            }
+            if end > b {
+                carved.push(TrackSegment {
+                    segment: s.segment.slice(b, end, rate),
+                    gap: s.gap,
+                });
+            }
+        }
+        carved.push(TrackSegment {
+            segment: Segment {
+                start: a,
+                len: b - a,
+                media: to,
+                dissolve: Some(Dissolve {
+                    from,
+                    offset: 0,
+                    len: b - a,
+                }),
+            },
+            gap: false,
+        });
+        carved.sort_by_key(|s| s.segment.start);
+        segments = carved;
+    }
+    (segments, frames)
+}
+
+/// A clip's media URL as a file path: `file://` URLs (with `localhost` and percent-escapes)
+/// and plain paths; a relative path is taken relative to `base` (the directory of the
+/// timeline or project file that names it) when given — as the renderer does with
+/// `RenderOptions::media_base`.
+pub fn resolve_media(url: &str, base: Option<&Path>) -> PathBuf {
+    let path = match url.strip_prefix("file://") {
+        Some(rest) => PathBuf::from(percent_decode(
+            rest.strip_prefix("localhost").unwrap_or(rest),
+        )),
+        None => PathBuf::from(url),
+    };
+    match base {
+        Some(b) if path.is_relative() => b.join(path),
+        _ => path,
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A decoded picture for the viewer.
@@ -327,13 +468,15 @@ struct OpenReader {
 }
 
 /// Readers kept open (least recently used closed first): enough for both sides of a
-/// dissolve plus the clips around it.
-const MAX_READERS: usize = 4;
+/// dissolve plus the clips around it, and for a clip on an upper track over one below
+/// (whose reader is still open where it was left when the upper clip ends).
+const MAX_READERS: usize = 6;
 
 /// Prepared clip LUTs kept (both sides of a dissolve may carry one).
 const MAX_LUTS: usize = 4;
 
-type ReaderKey = (usize, PathBuf);
+/// `(track, clip, file)`.
+type ReaderKey = (usize, usize, PathBuf);
 
 struct Decoder {
     max_size: [u32; 2],
@@ -483,7 +626,7 @@ impl Decoder {
         }
     }
 
-    fn output_for(&self, path: &std::path::Path) -> Option<VideoOutput> {
+    fn output_for(&self, path: &Path) -> Option<VideoOutput> {
         let info = cutroom_media::probe(path).ok()?;
         let v = info.video()?;
         let (w, h) = fit(v.width, v.height, self.max_size);
@@ -504,7 +647,11 @@ impl Decoder {
             None => incoming,
             Some(d) => {
                 let outgoing = d.from.as_ref().and_then(|m| self.picture(m, k));
-                let w = cutroom_media::render::dissolve_weight(k as f64, seg.len as f64, 1.0);
+                let w = cutroom_media::render::dissolve_weight(
+                    (d.offset + k) as f64,
+                    d.len as f64,
+                    1.0,
+                );
                 match (outgoing, incoming) {
                     (Some(mut out), Some(inc)) => {
                         let inc = inc.resized(out.w, out.h);
@@ -546,7 +693,7 @@ impl Decoder {
     /// Frame `k` of segment media `m`, with the clip's accepted LUT applied.
     fn picture(&mut self, m: &SegmentMedia, k: i64) -> Option<Picture> {
         let t = m.source_start + RationalTime::new(k, self.program.rate);
-        let mut pic = self.read(m.clip, &m.path, t)?;
+        let mut pic = self.read((m.track, m.clip), &m.path, t)?;
         if let Some(lut) = &m.lut {
             if let Some(p) = self.prepared(lut) {
                 let _ = p.apply_rgba8(&mut pic.data, pic.w as usize, pic.h as usize, LUT_THREADS);
@@ -574,14 +721,14 @@ impl Decoder {
         Some(p)
     }
 
-    /// The open reader for clip `clip` of `path` (opening it, and closing the least
-    /// recently used one, when needed).
-    fn reader(&mut self, clip: usize, path: &std::path::Path) -> Option<&mut OpenReader> {
+    /// The open reader for clip `clip` (track and item index) of `path` (opening it, and
+    /// closing the least recently used one, when needed).
+    fn reader(&mut self, clip: (usize, usize), path: &Path) -> Option<&mut OpenReader> {
         self.uses += 1;
         let i = match self
             .readers
             .iter()
-            .position(|((c, p), _, _)| *c == clip && p == path)
+            .position(|((t, c, p), _, _)| (*t, *c) == clip && p == path)
         {
             Some(i) => i,
             None => {
@@ -596,7 +743,7 @@ impl Decoder {
                     }
                 }
                 self.readers
-                    .push(((clip, path.to_path_buf()), opened, self.uses));
+                    .push(((clip.0, clip.1, path.to_path_buf()), opened, self.uses));
                 self.readers.len() - 1
             }
         };
@@ -607,7 +754,7 @@ impl Decoder {
 
     /// Reads the frame at media time `t` of `path` as tightly packed RGBA. Times before
     /// the media's start show its first frame; past its end, its last.
-    fn read(&mut self, clip: usize, path: &std::path::Path, t: RationalTime) -> Option<Picture> {
+    fn read(&mut self, clip: (usize, usize), path: &Path, t: RationalTime) -> Option<Picture> {
         let open = self.reader(clip, path)?;
         let mut want = t.to_frames(open.reader.rate()).max(0);
         if let Some(n) = open.reader.frame_count() {
@@ -686,11 +833,42 @@ mod tests {
     }
 
     fn program(items: Vec<Item>) -> Program {
+        tracks(vec![items])
+    }
+
+    /// Video tracks from bottom (V1) to top.
+    fn tracks(tracks: Vec<Vec<Item>>) -> Program {
         let mut tl = Timeline::new("t", Rate::FPS_25);
-        let mut v = Track::new("V1", TrackKind::Video);
-        v.items = items;
-        tl.tracks.push(v);
-        Program::from_timeline(&tl)
+        for (i, items) in tracks.into_iter().enumerate() {
+            let mut v = Track::new(format!("V{}", i + 1), TrackKind::Video);
+            v.items = items;
+            tl.tracks.push(v);
+        }
+        Program::from_timeline(&tl, None)
+    }
+
+    fn gap(len: i64) -> Item {
+        Item::Gap(Gap {
+            duration: frames(len),
+        })
+    }
+
+    /// `(start, len, file, first source frame, dissolve offset)` of a segment.
+    type Layout = (i64, i64, Option<String>, Option<i64>, Option<i64>);
+
+    fn layout(p: &Program) -> Vec<Layout> {
+        p.segments
+            .iter()
+            .map(|s| {
+                (
+                    s.start,
+                    s.len,
+                    s.media.as_ref().map(|m| m.path.display().to_string()),
+                    start_frame(&s.media),
+                    s.dissolve.as_ref().map(|d| d.offset),
+                )
+            })
+            .collect()
     }
 
     fn start_frame(m: &Option<SegmentMedia>) -> Option<i64> {
@@ -730,8 +908,109 @@ mod tests {
         ]);
         let d = p.segment_at(18).unwrap();
         assert_eq!((d.start, d.len), (16, 8));
-        assert_eq!(d.dissolve, Some(Dissolve { from: None }));
+        assert_eq!(
+            d.dissolve,
+            Some(Dissolve {
+                from: None,
+                offset: 0,
+                len: 8
+            })
+        );
         assert!(d.media.is_some());
+    }
+
+    #[test]
+    fn a_clip_on_an_upper_track_covers_the_track_below_only_where_it_is() {
+        let p = tracks(vec![
+            vec![clip("a.mp4", 0, 100)],
+            vec![gap(20), clip("b.mp4", 50, 30)],
+        ]);
+        assert_eq!(p.frames, 100);
+        let a = Some("a.mp4".to_string());
+        let b = Some("b.mp4".to_string());
+        assert_eq!(
+            layout(&p),
+            [
+                (0, 20, a.clone(), Some(0), None),
+                (20, 30, b, Some(50), None),
+                // The lower clip carries on at the frame the timeline has reached.
+                (50, 50, a, Some(50), None),
+            ]
+        );
+        // Both tracks read on readers of their own.
+        let (low, high) = (p.segment_at(0).unwrap(), p.segment_at(20).unwrap());
+        let (low, high) = (low.media.as_ref().unwrap(), high.media.as_ref().unwrap());
+        assert_eq!((low.track, high.track), (0, 1));
+    }
+
+    #[test]
+    fn where_no_track_has_a_clip_the_picture_is_black_and_the_longest_track_sets_the_length() {
+        let p = tracks(vec![
+            vec![clip("a.mp4", 0, 10), gap(10), clip("a.mp4", 20, 10)],
+            vec![gap(25), clip("b.mp4", 0, 15)],
+        ]);
+        assert_eq!(p.frames, 40);
+        let a = Some("a.mp4".to_string());
+        let b = Some("b.mp4".to_string());
+        assert_eq!(
+            layout(&p),
+            [
+                (0, 10, a.clone(), Some(0), None),
+                (10, 10, None, None, None),
+                (20, 5, a, Some(20), None),
+                (25, 15, b, Some(0), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_upper_clip_over_part_of_a_dissolve_leaves_the_rest_of_the_fade_in_step() {
+        let p = tracks(vec![
+            vec![
+                clip("a.mp4", 0, 40),
+                Item::Transition(Transition::dissolve(frames(5), frames(5))),
+                clip("b.mp4", 10, 40),
+            ],
+            vec![clip("c.mp4", 0, 38)],
+        ]);
+        // The dissolve runs 35..45; V2 hides its first three frames.
+        let d = p.segment_at(40).unwrap();
+        assert_eq!((d.start, d.len), (38, 7));
+        let fade = d.dissolve.as_ref().unwrap();
+        assert_eq!((fade.offset, fade.len), (3, 10));
+        assert_eq!(start_frame(&fade.from), Some(38));
+        assert_eq!(start_frame(&d.media), Some(8));
+        assert_eq!(start_frame(&p.segment_at(45).unwrap().media), Some(15));
+    }
+
+    #[test]
+    fn relative_media_paths_are_resolved_against_the_timeline_files_directory() {
+        let base = Path::new("/projects/film");
+        assert_eq!(
+            resolve_media("shots/a.mp4", Some(base)),
+            PathBuf::from("/projects/film/shots/a.mp4")
+        );
+        assert_eq!(
+            resolve_media("/media/a.mp4", Some(base)),
+            PathBuf::from("/media/a.mp4")
+        );
+        assert_eq!(
+            resolve_media("file:///media/my%20clip.mp4", Some(base)),
+            PathBuf::from("/media/my clip.mp4")
+        );
+        assert_eq!(
+            resolve_media("file://localhost/media/a.mp4", None),
+            PathBuf::from("/media/a.mp4")
+        );
+        assert_eq!(resolve_media("a.mp4", None), PathBuf::from("a.mp4"));
+        assert_eq!(resolve_media("100%", None), PathBuf::from("100%"));
+        let mut tl = Timeline::new("t", Rate::FPS_25);
+        let mut v = Track::new("V1", TrackKind::Video);
+        v.items = vec![clip("a.mp4", 0, 10)];
+        tl.tracks.push(v);
+        let p = Program::from_timeline(&tl, Some(base));
+        let m = p.segments[0].media.as_ref().unwrap();
+        assert_eq!(m.path, PathBuf::from("/projects/film/a.mp4"));
     }
 
     #[test]

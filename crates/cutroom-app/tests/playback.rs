@@ -1,13 +1,19 @@
 //! The viewer's decode thread on real media: a dissolve plays as a cross-fade of the two
-//! clips with the renderer's weights, not as a cut.
+//! clips with the renderer's weights, not as a cut; video tracks are composited as the
+//! renderer does; relative media paths in a timeline file are found next to the file.
+//!
+//! One test here changes the process's current directory; the others use absolute paths
+//! only, so they do not depend on it.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cutroom_app::jobs::JobState;
 use cutroom_app::playback::{Player, PlayerCommand, Program};
+use cutroom_app::{AppConfig, CutroomApp};
 use cutroom_timeline::{
-    Clip, Item, MediaReference, Rate, RationalTime, TimeRange, Timeline, Track, TrackKind,
+    Clip, Gap, Item, MediaReference, Rate, RationalTime, TimeRange, Timeline, Track, TrackKind,
     Transition,
 };
 
@@ -28,7 +34,11 @@ fn flat_clip(path: &Path, colour: &str) {
 }
 
 fn clip(path: &Path, from: i64, len: i64) -> Item {
-    let url = path.display().to_string();
+    clip_named(&path.display().to_string(), from, len)
+}
+
+/// A clip of the media at `url` (as written in a timeline file).
+fn clip_named(url: &str, from: i64, len: i64) -> Item {
     Item::Clip(Clip::new(
         "clip",
         MediaReference::external(url, Some(TimeRange::new(frames(0), frames(50)))),
@@ -78,7 +88,7 @@ fn a_dissolve_plays_as_a_cross_fade_with_the_renderers_weights() {
     tl.tracks.push(v);
     let player = Player::spawn([64, 36], None);
     player.send(PlayerCommand::SetProgram(Arc::new(Program::from_timeline(
-        &tl,
+        &tl, None,
     ))));
 
     let r = centre_pixel(&player, 1, 20);
@@ -101,4 +111,145 @@ fn a_dissolve_plays_as_a_cross_fade_with_the_renderers_weights() {
     // The cut frame itself is a mix, not either clip.
     let cut = centre_pixel(&player, 100, 40);
     assert!(cut[0] > 80 && cut[2] > 80, "frame 40 mixes both: {cut:?}");
+}
+
+fn is_red(p: [u8; 3]) -> bool {
+    p[0] > 200 && p[2] < 40
+}
+
+fn is_blue(p: [u8; 3]) -> bool {
+    p[2] > 200 && p[0] < 40
+}
+
+#[test]
+fn a_clip_on_v2_shows_over_v1_where_it_is_and_v1_shows_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let (red, blue) = (dir.path().join("red.mp4"), dir.path().join("blue.mp4"));
+    flat_clip(&red, "0xE01010");
+    flat_clip(&blue, "0x1010E0");
+    // V1: red for 50 frames. V2: a 10-frame gap, then 20 frames of blue.
+    let mut tl = Timeline::new("two tracks", Rate::FPS_25);
+    let mut v1 = Track::new("V1", TrackKind::Video);
+    v1.items = vec![clip(&red, 0, 50)];
+    let mut v2 = Track::new("V2", TrackKind::Video);
+    v2.items = vec![
+        Item::Gap(Gap {
+            duration: frames(10),
+        }),
+        clip(&blue, 0, 20),
+    ];
+    tl.tracks.push(v1);
+    tl.tracks.push(v2);
+    let player = Player::spawn([64, 36], None);
+    player.send(PlayerCommand::SetProgram(Arc::new(Program::from_timeline(
+        &tl, None,
+    ))));
+    // Played in order, as the viewer does, then once more after seeking back.
+    for (g, frame) in [0, 9, 10, 20, 29, 30, 40, 49, 15, 5, 35]
+        .into_iter()
+        .enumerate()
+    {
+        let p = centre_pixel(&player, g as u64 + 1, frame);
+        if (10..30).contains(&frame) {
+            assert!(is_blue(p), "frame {frame} shows V2's blue: {p:?}");
+        } else {
+            assert!(is_red(p), "frame {frame} shows V1's red: {p:?}");
+        }
+    }
+}
+
+#[test]
+fn relative_media_paths_in_an_opened_timeline_are_found_next_to_the_file() {
+    let project = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    flat_clip(&project.path().join("red.mp4"), "0xE01010");
+    let mut tl = Timeline::new("relative", Rate::FPS_25);
+    let mut v = Track::new("V1", TrackKind::Video);
+    v.items = vec![clip_named("red.mp4", 0, 50)];
+    tl.tracks.push(v);
+    let otio = project.path().join("cut.otio");
+    cutroom_timeline::formats::write_timeline(&tl, &otio, &Default::default()).unwrap();
+    let text = std::fs::read_to_string(&otio).unwrap();
+    assert!(
+        text.contains("\"red.mp4\""),
+        "the file names its clip relatively"
+    );
+
+    // Nothing named red.mp4 where the process runs.
+    std::env::set_current_dir(elsewhere.path()).unwrap();
+    let mut app = CutroomApp::new(AppConfig {
+        viewer_size: [64, 36],
+        ..AppConfig::default()
+    });
+    app.open_path(&otio);
+    assert_eq!(app.status().map(|s| s.1), Some(false), "{:?}", app.status());
+    assert_eq!(app.media_base(), Some(project.path()));
+
+    // The viewer decodes the clip: a missing file would show a 16×9 black picture.
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(eframe::egui::vec2(1000.0, 700.0))
+        .build_ui_state(|ui, app: &mut CutroomApp| app.show(ui), app);
+    let start = Instant::now();
+    while h.state().viewer.shown_frame().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(20), "no frame shown");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(h.state().viewer.picture_size(), Some([64, 36]));
+    let mut app = h.into_state();
+    let player = Player::spawn([64, 36], None);
+    player.send(PlayerCommand::SetProgram(Arc::new(
+        app.viewer.program().clone(),
+    )));
+    assert!(is_red(centre_pixel(&player, 1, 25)), "frame 25 decodes");
+
+    // The bin found and probed it (its thumbnail is decoded from this path).
+    let entry = &app.media_bin.entries[0];
+    assert_eq!(entry.key, "red.mp4");
+    assert_eq!(
+        entry.path.as_deref(),
+        Some(project.path().join("red.mp4").as_path())
+    );
+    assert!(entry.info.contains("64×36"), "{}", entry.info);
+
+    // A plugin runs on the clip.
+    let manifest = app
+        .registry()
+        .manifest("example-brightness")
+        .unwrap()
+        .clone();
+    let params = cutroom_plugin::Params::defaults(&manifest);
+    let job = app.run_plugin("example-brightness", params, false).unwrap();
+    // The render finds it too.
+    let mp4 = elsewhere.path().join("out.mp4");
+    let render = app.start_render(&mp4).unwrap();
+    let start = Instant::now();
+    let done = |s: Option<JobState>| s.is_some_and(|s| !s.is_active());
+    while !(done(app.job_state(job)) && done(app.job_state(render))) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "jobs did not end"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        app.poll_jobs();
+    }
+    assert!(
+        matches!(app.job_state(job), Some(JobState::Finished(_))),
+        "{:?}",
+        app.job_state(job)
+    );
+    assert!(
+        matches!(app.job_state(render), Some(JobState::Rendered(_))),
+        "{:?}",
+        app.job_state(render)
+    );
+    assert!(std::fs::metadata(&mp4).unwrap().len() > 1000);
+
+    // Exported elsewhere, the timeline names the clip so that it is still found.
+    let copy = elsewhere.path().join("copy.otio");
+    app.export_to(cutroom_app::export::ExportKind::Otio, &copy)
+        .unwrap();
+    let text = std::fs::read_to_string(&copy).unwrap();
+    let full = project.path().join("red.mp4").display().to_string();
+    assert!(text.contains(&full), "{text}");
 }
