@@ -25,11 +25,11 @@ use crate::jobs::{JobState, JobsPanel};
 use crate::media_bin::MediaBin;
 use crate::playback::{resolve_media, Program};
 use crate::plugins::{PluginsPanel, SavedParams};
+use crate::preview_lut::{preview_key, PreviewKey, PreviewLutBuilder};
 use crate::review::{ClipMap, Pending, ReviewPanel};
 use crate::smoke::{Smoke, SmokePlan};
 use crate::timeline::TimelinePanel;
 use crate::viewer::{OverlayCue, Viewer};
-use cutroom_color::PreparedLut;
 
 /// Something a panel asks the app to do.
 #[derive(Debug, Clone)]
@@ -180,7 +180,10 @@ pub struct CutroomApp {
     recovery_prompt: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     dialogs: Dialogs,
-    preview_key: Option<(u32, u32)>,
+    preview_key: Option<PreviewKey>,
+    preview_builder: Option<PreviewLutBuilder>,
+    /// The reviewed colour transform, copied once per proposal (by job id).
+    preview_source: Option<(u64, Arc<cutroom_timeline::ColorTransform>)>,
     smoke: Option<Smoke>,
     renders: Vec<RenderJob>,
     media_base: Option<PathBuf>,
@@ -242,6 +245,8 @@ impl CutroomApp {
             data_dir: config.data_dir,
             dialogs: Dialogs::default(),
             preview_key: None,
+            preview_builder: None,
+            preview_source: None,
             smoke: config.smoke.map(Smoke::new),
             renders: Vec::new(),
             media_base: None,
@@ -884,7 +889,7 @@ impl CutroomApp {
     }
 
     /// Brings the viewer in line with the document and the review.
-    fn sync_viewer(&mut self) {
+    fn sync_viewer(&mut self, ctx: &egui::Context) {
         if self.shown_revision != self.revision {
             self.shown_revision = self.revision;
             let program = self
@@ -909,21 +914,39 @@ impl CutroomApp {
         cues.extend(self.review.overlay_cues());
         self.viewer.cues = cues;
         self.viewer.skip_spans = self.review.skip_spans();
-        let lut = self.review.preview_lut();
-        let key = lut.as_ref().map(|_| {
-            (
-                self.review.pending.as_ref().map_or(0, |p| p.job.0 as u32),
-                (self.review.strength * 1000.0) as u32,
-            )
-        });
+        // The preview LUT is built on its own thread (a large table takes tens of
+        // milliseconds); the viewer shows the latest one built for the proposal.
+        let strength = self.review.strength;
+        let job = self.review.pending.as_ref().map_or(0, |p| p.job.0);
+        let key = self
+            .review
+            .preview_lut_ref()
+            .map(|_| preview_key(job, strength));
         if key != self.preview_key {
             self.preview_key = key;
-            let strength = self.review.strength;
-            self.viewer.set_preview_lut(
-                lut.and_then(|l| {
-                    PreparedLut::new(&crate::review::with_strength(&l, strength)).ok()
-                }),
-            );
+            match (key, self.review.preview_lut_ref()) {
+                (Some(k), Some(lut)) => {
+                    let lut = match &self.preview_source {
+                        Some((j, l)) if *j == job => l.clone(),
+                        _ => {
+                            let l = Arc::new(lut.clone());
+                            self.preview_source = Some((job, l.clone()));
+                            l
+                        }
+                    };
+                    self.preview_builder
+                        .get_or_insert_with(|| PreviewLutBuilder::spawn(Some(ctx.clone())))
+                        .request(k, lut, strength);
+                }
+                _ => self.viewer.set_preview_lut(None),
+            }
+        }
+        if let Some(built) = self.preview_builder.as_ref().and_then(|b| b.try_recv()) {
+            // Any strength of the proposal still under review (during a drag, the latest
+            // built); nothing once the review ended or moved to another proposal.
+            if self.preview_key.is_some_and(|k| k.0 == built.key.0) {
+                self.viewer.set_preview_lut(built.lut);
+            }
         }
     }
 
@@ -970,7 +993,7 @@ impl CutroomApp {
             smoke.step(self, &ctx);
             self.smoke = Some(smoke);
         }
-        self.sync_viewer();
+        self.sync_viewer(&ctx);
         self.viewer.tick(&ctx);
         if self.jobs.any_active() {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));

@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod media_bin;
 pub mod playback;
 pub mod plugins;
+pub mod preview_lut;
 pub mod review;
 pub mod smoke;
 pub mod timeline;

@@ -184,14 +184,19 @@ impl ReviewPanel {
         self.cursor = 0;
     }
 
-    /// The colour transform under review, at the chosen strength.
+    /// The colour transform under review (at full strength) while the wipe is on.
     pub fn preview_lut(&self) -> Option<ColorTransform> {
+        self.preview_lut_ref().cloned()
+    }
+
+    /// [`ReviewPanel::preview_lut`] without copying the table.
+    pub fn preview_lut_ref(&self) -> Option<&ColorTransform> {
         let p = self.pending.as_ref()?;
         if !self.wipe {
             return None;
         }
         p.proposal.items.iter().find_map(|i| match &i.kind {
-            ProposalKind::Color(c) if p.selected.contains(&i.id) => Some(c.clone()),
+            ProposalKind::Color(c) if p.selected.contains(&i.id) => Some(c),
             _ => None,
         })
     }

@@ -133,6 +133,11 @@ impl Viewer {
         self.restart();
     }
 
+    /// True when a preview LUT is set (the before/after wipe is shown).
+    pub fn has_preview(&self) -> bool {
+        self.has_preview
+    }
+
     /// True while playing (any speed or direction).
     pub fn is_playing(&self) -> bool {
         self.clock.is_some()

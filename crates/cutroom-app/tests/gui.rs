@@ -385,3 +385,58 @@ fn a_real_clip_is_analysed_accepted_exported_and_rendered() {
     assert!(std::fs::metadata(&mp4).unwrap().len() > 1000);
     h.get_by_label_contains("Finished: 50 frames");
 }
+
+#[test]
+fn the_colour_preview_follows_the_strength_slider_without_building_on_the_ui_thread() {
+    use cutroom_app::review::{ClipMap, Pending};
+    use cutroom_timeline::ColorTransform;
+    let mut app = app_with(bright_runs(Duration::ZERO));
+    // The largest table colour match bakes: tens of milliseconds to prepare.
+    let mut lut = ColorTransform::identity(129);
+    lut.table.iter_mut().for_each(|v| v[0] = 1.0);
+    let mut proposal = Proposal::new("color-match");
+    proposal
+        .push(ProposalKind::Color(lut), 0.9, "match")
+        .unwrap();
+    app.review.set(Pending {
+        job: cutroom_engine::JobId(42),
+        plugin_name: "Color match".into(),
+        proposal,
+        target: app.selected_clip().unwrap(),
+        map: ClipMap {
+            track_start: 0,
+            source_start: RationalTime::new(0, Rate::FPS_25),
+            rate: Rate::FPS_25,
+        },
+        selected: Default::default(),
+    });
+    let mut h = harness(app);
+    step_until(&mut h, 30, "the preview LUT", |a| a.viewer.has_preview());
+    // A drag: a new strength on every frame; the UI keeps stepping while LUTs build.
+    let mut slowest = Duration::ZERO;
+    for i in 0..10 {
+        h.state_mut().review.strength = 1.0 - i as f32 / 20.0;
+        let t = Instant::now();
+        h.step();
+        slowest = slowest.max(t.elapsed());
+    }
+    let t = Instant::now();
+    let lut = h.state().review.preview_lut().unwrap();
+    let _ = cutroom_color::PreparedLut::new(&cutroom_app::review::with_strength(&lut, 0.5));
+    let build = t.elapsed();
+    assert!(
+        slowest < build / 4,
+        "a drag step ({slowest:?}) costs about as much as building the LUT ({build:?})"
+    );
+    assert!(h.state().viewer.has_preview());
+    // Turning the wipe off clears the preview at once, and a LUT built for the earlier
+    // strengths does not bring it back.
+    h.state_mut().review.wipe = false;
+    h.step();
+    assert!(!h.state().viewer.has_preview());
+    for _ in 0..20 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!h.state().viewer.has_preview());
+}
