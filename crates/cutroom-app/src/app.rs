@@ -23,13 +23,14 @@ use crate::dialogs::{DialogPurpose, Dialogs};
 use crate::export::{self, ExportKind, ExportPanel};
 use crate::jobs::{JobState, JobsPanel};
 use crate::media_bin::MediaBin;
-use crate::playback::{resolve_media, Program};
+use crate::playback::Program;
 use crate::plugins::{PluginsPanel, SavedParams};
 use crate::preview_lut::{preview_key, PreviewKey, PreviewLutBuilder};
 use crate::review::{ClipMap, Pending, ReviewPanel};
 use crate::smoke::{Smoke, SmokePlan};
 use crate::timeline::TimelinePanel;
 use crate::viewer::{OverlayCue, Viewer};
+use cutroom_media::resolve_media;
 
 /// Something a panel asks the app to do.
 #[derive(Debug, Clone)]

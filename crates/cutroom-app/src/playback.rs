@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
-use cutroom_media::{PixelFormat, VideoOutput, VideoReader};
+use cutroom_media::{resolve_media, PixelFormat, VideoOutput, VideoReader};
 use cutroom_timeline::{Item, Rate, RationalTime, Timeline, Track, TrackKind};
 use eframe::egui::{self, Color32, ColorImage};
 
@@ -317,44 +317,6 @@ fn track_segments(
         segments = carved;
     }
     (segments, frames)
-}
-
-/// A clip's media URL as a file path: `file://` URLs (with `localhost` and percent-escapes)
-/// and plain paths; a relative path is taken relative to `base` (the directory of the
-/// timeline or project file that names it) when given — as the renderer does with
-/// `RenderOptions::media_base`.
-pub fn resolve_media(url: &str, base: Option<&Path>) -> PathBuf {
-    let path = match url.strip_prefix("file://") {
-        Some(rest) => PathBuf::from(percent_decode(
-            rest.strip_prefix("localhost").unwrap_or(rest),
-        )),
-        None => PathBuf::from(url),
-    };
-    match base {
-        Some(b) if path.is_relative() => b.join(path),
-        _ => path,
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok());
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A decoded picture for the viewer.

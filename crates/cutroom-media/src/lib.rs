@@ -28,5 +28,7 @@ pub use error::MediaError;
 pub use probe::{
     probe, AudioStreamInfo, MediaInfo, StreamInfo, StreamKind, SubtitleStreamInfo, VideoStreamInfo,
 };
-pub use render::{render_timeline, RenderOptions, RenderSummary, Renderer, SubtitleMode};
+pub use render::{
+    render_timeline, resolve_media, RenderOptions, RenderSummary, Renderer, SubtitleMode,
+};
 pub use video::{PixelFormat, VideoFrame, VideoOutput, VideoReader};

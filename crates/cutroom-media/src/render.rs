@@ -552,8 +552,11 @@ impl Plan {
     }
 }
 
-/// Resolves a media reference's `target_url` to a path.
-fn resolve_media(url: &str, base: Option<&Path>) -> PathBuf {
+/// A clip's media URL as a file path: `file://` URLs (with `localhost` and percent-escapes)
+/// and plain paths; a relative path is taken relative to `base` (the directory of the
+/// timeline or project file that names it, [`RenderOptions::media_base`]) when given.
+/// The renderer and the app's preview resolve media with this one rule.
+pub fn resolve_media(url: &str, base: Option<&Path>) -> PathBuf {
     let path = if let Some(rest) = url.strip_prefix("file://") {
         // file:///abs/path or file://localhost/abs/path
         let rest = rest.strip_prefix("localhost").unwrap_or(rest);
