@@ -132,27 +132,17 @@ fn espeak(dir: &Path, name: &str, text: &str) -> Vec<f32> {
         .status()
         .unwrap();
     assert!(ok.success());
-    let bytes = std::fs::read(&out).unwrap();
-    let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
-    bytes[at..]
-        .chunks_exact(2)
-        .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 / 32768.0)
-        .collect()
+    read_pcm16(&out)
 }
 
 #[test]
 fn synthetic_sentences_with_silences_between_give_no_cue_in_the_silences() {
     let dir = tempfile::tempdir().unwrap();
-    let sentences = [
-        "The weather today is cold and windy, with rain in the evening.",
-        "Please remember to close the windows before you leave the house.",
-        "We will meet again next week to talk about the new project.",
-    ];
     let silence = |s: f64| vec![0f32; (s * 16_000.0) as usize];
     let mut audio = silence(2.0);
     // (speech onset, speech end) of each sentence in seconds.
     let mut spans = Vec::new();
-    for (k, s) in sentences.iter().enumerate() {
+    for (k, s) in SENTENCES.iter().enumerate() {
         let clip = espeak(dir.path(), &format!("s{k}"), s);
         let loud = |x: &f32| x.abs() > 0.02;
         let on = clip.iter().position(loud).unwrap();
@@ -163,7 +153,7 @@ fn synthetic_sentences_with_silences_between_give_no_cue_in_the_silences() {
             (base + off) as f64 / 16_000.0,
         ));
         audio.extend_from_slice(&clip);
-        audio.extend(silence(if k + 1 < sentences.len() { 4.0 } else { 1.0 }));
+        audio.extend(silence(if k + 1 < SENTENCES.len() { 4.0 } else { 1.0 }));
     }
     let path = dir.path().join("speech.wav");
     write_wav(&path, &audio);
@@ -266,6 +256,23 @@ fn music_bed(seconds: f64) -> Vec<f32> {
         .collect()
 }
 
+/// The samples of a 16-bit PCM WAV file, as written by ffmpeg `-c:a pcm_s16le`.
+fn read_pcm16(path: &Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
+    bytes[at..]
+        .chunks_exact(2)
+        .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 / 32768.0)
+        .collect()
+}
+
+/// Three espeak-ng sentences the timing tests separate with silences or beds.
+const SENTENCES: [&str; 3] = [
+    "The weather today is cold and windy, with rain in the evening.",
+    "Please remember to close the windows before you leave the house.",
+    "We will meet again next week to talk about the new project.",
+];
+
 /// Pink noise from FFmpeg's `anoisesrc`, 16 kHz mono.
 fn pink_noise(dir: &Path, seconds: f64) -> Vec<f32> {
     let out = dir.join("pink.wav");
@@ -279,22 +286,12 @@ fn pink_noise(dir: &Path, seconds: f64) -> Vec<f32> {
         .status()
         .unwrap();
     assert!(ok.success());
-    let bytes = std::fs::read(&out).unwrap();
-    let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
-    bytes[at..]
-        .chunks_exact(2)
-        .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 / 32768.0)
-        .collect()
+    read_pcm16(&out)
 }
 
 #[test]
 fn music_and_noise_beds_between_sentences_give_no_cue_over_the_beds() {
     let dir = tempfile::tempdir().unwrap();
-    let sentences = [
-        "The weather today is cold and windy, with rain in the evening.",
-        "Please remember to close the windows before you leave the house.",
-        "We will meet again next week to talk about the new project.",
-    ];
     let silence = |s: f64| vec![0f32; (s * 16_000.0) as usize];
     let beds = [music_bed(4.0), pink_noise(dir.path(), 4.0)];
     let rms = |x: &[f32]| (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt();
@@ -303,7 +300,7 @@ fn music_and_noise_beds_between_sentences_give_no_cue_over_the_beds() {
     let mut bed_spans = vec![(0.0, 6.0)];
     audio.extend(silence(0.7));
     let mut spans = Vec::new();
-    for (k, s) in sentences.iter().enumerate() {
+    for (k, s) in SENTENCES.iter().enumerate() {
         let clip = espeak(dir.path(), &format!("b{k}"), s);
         let loud = |x: &f32| x.abs() > 0.02;
         let (on, off) = (
@@ -348,7 +345,7 @@ fn music_and_noise_beds_between_sentences_give_no_cue_over_the_beds() {
         total,
     );
     eprintln!("speech regions: {regions:?}");
-    assert_eq!(regions.len(), sentences.len(), "{regions:?}");
+    assert_eq!(regions.len(), SENTENCES.len(), "{regions:?}");
     for (&(s, e), &(on, off)) in regions.iter().zip(&spans) {
         assert!(
             (s - on).abs() <= 0.2 && (e - off).abs() <= 0.5,
