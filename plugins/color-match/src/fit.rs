@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use cutroom_color::{
-    eval_lut_with, for_each_corner, lab_to_linear, linear_to_lab, linear_to_oklab, linear_to_srgb,
+    for_each_corner, lab_to_linear, linear_to_lab, linear_to_oklab, linear_to_srgb,
     oklab_to_linear, srgb_to_linear, ColorTransform, Interpolation,
 };
 use serde_json::{json, Value};
@@ -742,23 +742,40 @@ impl ColorModel {
             .copied()
             .collect();
         let targets: Vec<[f32; 3]> = pixels.iter().map(|p| self.map(*p)).collect();
+        // Each pixel's four lattice points and weights: fixed, since only the values move.
+        let corners: Vec<[(usize, f64); 4]> = pixels
+            .iter()
+            .map(|p| {
+                let mut k = [(0, 0.0); 4];
+                let mut j = 0;
+                for_each_corner(&lut, *p, Interpolation::Tetrahedral, |i, w| {
+                    k[j] = (i, f64::from(w));
+                    j += 1;
+                });
+                k
+            })
+            .collect();
         let sampled = lut.table.clone();
         let n = lut.table.len();
-        let mut num = vec![[0f64; 3]; n];
         let mut den = vec![0f64; n];
+        for &(i, w) in corners.iter().flatten() {
+            den[i] += w;
+        }
+        let mut num = vec![[0f64; 3]; n];
         for _ in 0..BAKE_FIT_ITERATIONS {
             num.iter_mut().for_each(|v| *v = [0.0; 3]);
-            den.iter_mut().for_each(|v| *v = 0.0);
-            for (p, t) in pixels.iter().zip(&targets) {
-                let got = eval_lut_with(&lut, *p, Interpolation::Tetrahedral);
-                let residual = [0, 1, 2].map(|c| f64::from(t[c] - got[c]));
-                for_each_corner(&lut, *p, Interpolation::Tetrahedral, |i, w| {
-                    let w = f64::from(w);
+            for (k, t) in corners.iter().zip(&targets) {
+                let mut residual = t.map(f64::from);
+                for &(i, w) in k {
+                    for (r, v) in residual.iter_mut().zip(lut.table[i]) {
+                        *r -= w * f64::from(v);
+                    }
+                }
+                for &(i, w) in k {
                     for c in 0..3 {
                         num[i][c] += w * residual[c];
                     }
-                    den[i] += w;
-                });
+                }
             }
             // Richardson iteration on the normal equations, preconditioned by the row sums of
             // AᵀA (each lattice point's total weight): it converges monotonically because the
@@ -866,7 +883,7 @@ mod tests {
         let error = |lut: &ColorTransform| {
             let mut sum = 0.0f64;
             for p in shot.pixels() {
-                let got = eval_lut_with(lut, *p, Interpolation::Tetrahedral);
+                let got = cutroom_color::eval_lut(lut, *p);
                 let want = model.map(*p);
                 sum += (0..3)
                     .map(|c| f64::from((got[c] - want[c]).abs()))
