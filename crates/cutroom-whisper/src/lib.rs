@@ -24,10 +24,13 @@
 
 pub mod align;
 pub mod ct2;
+mod encoder;
+mod kernels;
 pub mod mel;
 pub mod model;
 pub mod tokens;
 pub mod transcribe;
+mod vocab;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

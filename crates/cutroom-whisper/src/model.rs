@@ -1,14 +1,19 @@
-//! The Whisper network on candle tensors: encoder, and a decoder with a key/value cache.
+//! The Whisper network: the encoder (on plain buffers, [`crate::encoder`]) and a decoder
+//! with a key/value cache on candle tensors.
 //!
 //! A faithful port of the reference model: pre-norm transformer blocks, exact (erf) GELU,
 //! queries and values with bias and keys without, layer norm epsilon 1e-5, learned decoder
 //! positions and sinusoidal encoder positions (both read from the weights), and logits
-//! from the token embedding. Weights are kept in f32 with linear layers pre-transposed.
+//! from the token embedding ([`crate::vocab`]; greedy steps screen them in half precision
+//! and make the deciding ones exact). Weights are kept in f32 with linear layers
+//! pre-transposed.
 
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor, D};
 
+use crate::encoder::{self, Encoder};
+use crate::vocab::{Screen, Vocab};
 use crate::WhisperError;
 
 type Res<T> = Result<T, WhisperError>;
@@ -42,6 +47,11 @@ pub(crate) struct Linear {
 }
 
 impl Linear {
+    /// The same layer as a plain dense layer for the encoder.
+    fn dense(&self) -> Res<encoder::Dense> {
+        encoder::Dense::from_tensors(&self.wt, self.b.as_ref())
+    }
+
     fn new(w: Tensor, b: Option<Tensor>) -> Res<Linear> {
         Ok(Linear {
             wt: w.t()?.contiguous()?,
@@ -65,6 +75,11 @@ pub(crate) struct Norm {
 }
 
 impl Norm {
+    /// The same norm for the encoder.
+    fn dense(&self) -> Res<encoder::Norm> {
+        encoder::Norm::from_tensors(&self.g, &self.b)
+    }
+
     fn forward(&self, x: &Tensor) -> Res<Tensor> {
         Ok(candle_nn::ops::layer_norm(x, &self.g, &self.b, 1e-5)?)
     }
@@ -94,12 +109,6 @@ impl Mlp {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct EncoderBlock {
-    attn: Attention,
-    mlp: Mlp,
-}
-
-#[derive(Debug, Clone)]
 pub(crate) struct DecoderBlock {
     attn: Attention,
     cross: Attention,
@@ -111,15 +120,8 @@ pub(crate) struct DecoderBlock {
 pub struct Model {
     /// Sizes.
     pub dims: Dims,
-    conv1_w: Tensor,
-    conv1_b: Tensor,
-    conv2_w: Tensor,
-    conv2_b: Tensor,
-    enc_pos: Tensor,
-    enc_blocks: Vec<EncoderBlock>,
-    enc_norm: Norm,
-    embed: Tensor,
-    embed_t: Tensor,
+    encoder: Encoder,
+    vocab: Vocab,
     dec_pos: Tensor,
     dec_blocks: Vec<DecoderBlock>,
     dec_norm: Norm,
@@ -189,15 +191,29 @@ impl Model {
         let mut enc_blocks = Vec::new();
         for l in 0..dims.encoder_layers {
             let (f1, f2, nm) = naming.mlp(true, l);
-            enc_blocks.push(EncoderBlock {
-                attn: attention(src, &naming.attn(true, l, false))?,
-                mlp: Mlp {
-                    fc1: linear(src, &f1)?,
-                    fc2: linear(src, &f2)?,
-                    norm: norm(src, &nm)?,
-                },
+            let attn = attention(src, &naming.attn(true, l, false))?;
+            let fc1 = linear(src, &f1)?;
+            let fc2 = linear(src, &f2)?;
+            let mlp_norm = norm(src, &nm)?;
+            enc_blocks.push(encoder::Block {
+                attn_norm: attn.norm.dense()?,
+                qkv: encoder::Dense::concat(&[attn.q.dense()?, attn.k.dense()?, attn.v.dense()?])?,
+                out: attn.out.dense()?,
+                mlp_norm: mlp_norm.dense()?,
+                fc1: fc1.dense()?,
+                fc2: fc2.dense()?,
             });
         }
+        let encoder = Encoder {
+            d: dims.d_model,
+            heads: dims.n_heads,
+            n_mels: dims.n_mels,
+            conv1: encoder::Conv::from_tensors(&src.get(&c1w)?, &src.get(&c1b)?, 1)?,
+            conv2: encoder::Conv::from_tensors(&src.get(&c2w)?, &src.get(&c2b)?, 2)?,
+            pos: src.get(&naming.positions(true))?.flatten_all()?.to_vec1()?,
+            blocks: enc_blocks,
+            norm: norm(src, &naming.final_norm(true))?.dense()?,
+        };
         let mut dec_blocks = Vec::new();
         for l in 0..dims.decoder_layers {
             let (f1, f2, nm) = naming.mlp(false, l);
@@ -212,18 +228,12 @@ impl Model {
             });
         }
         let embed = src.get(&naming.embedding())?;
-        let embed_t = embed.t()?.contiguous()?;
+        let vocab = Vocab::new(embed.flatten_all()?.to_vec1()?, dims.d_model)?;
+        drop(embed);
         Ok(Model {
             dims,
-            conv1_w: src.get(&c1w)?,
-            conv1_b: src.get(&c1b)?.reshape((1, (), 1))?,
-            conv2_w: src.get(&c2w)?,
-            conv2_b: src.get(&c2b)?.reshape((1, (), 1))?,
-            enc_pos: src.get(&naming.positions(true))?,
-            enc_blocks,
-            enc_norm: norm(src, &naming.final_norm(true))?,
-            embed,
-            embed_t,
+            encoder,
+            vocab,
             dec_pos: src.get(&naming.positions(false))?,
             dec_blocks,
             dec_norm: norm(src, &naming.final_norm(false))?,
@@ -233,35 +243,11 @@ impl Model {
     /// Runs the encoder on a `[n_mels, frames]` log-mel window (frames = 3000); returns
     /// `[frames / 2, d_model]`.
     pub fn encode(&self, mel: &Tensor) -> Res<Tensor> {
-        let x = mel.unsqueeze(0)?;
-        let x = x
-            .conv1d(&self.conv1_w, 1, 1, 1, 1)?
-            .broadcast_add(&self.conv1_b)?
-            .gelu_erf()?;
-        let x = x
-            .conv1d(&self.conv2_w, 1, 2, 1, 1)?
-            .broadcast_add(&self.conv2_b)?
-            .gelu_erf()?;
-        let x = x.squeeze(0)?.t()?;
-        let n = x.dim(0)?;
-        let mut x = x.add(&self.enc_pos.narrow(0, 0, n)?)?;
-        let h = self.dims.n_heads;
-        for b in &self.enc_blocks {
-            let xn = b.attn.norm.forward(&x)?;
-            let q = b.attn.q.forward(&xn)?;
-            let k = b.attn.k.forward(&xn)?;
-            let v = b.attn.v.forward(&xn)?;
-            let (a, _) = attend(
-                &split_heads(&q, h)?,
-                &split_heads(&k, h)?,
-                &split_heads(&v, h)?,
-                None,
-                false,
-            )?;
-            x = x.add(&b.attn.out.forward(&a)?)?;
-            x = x.add(&b.mlp.forward(&x)?)?;
-        }
-        self.enc_norm.forward(&x)
+        let (_, frames) = mel.dims2()?;
+        let (x, n) = self
+            .encoder
+            .forward(&mel.flatten_all()?.to_vec1::<f32>()?, frames)?;
+        Ok(Tensor::from_vec(x, (n, self.dims.d_model), mel.device())?)
     }
 
     /// Cross-attention keys and values of every decoder block for an encoder output.
@@ -287,7 +273,7 @@ impl Model {
         cross: &[(Tensor, Tensor)],
         want_cross: bool,
     ) -> Res<(Tensor, Vec<Tensor>)> {
-        let dev = self.embed.device();
+        let dev = &Device::Cpu;
         let offset = cache.len;
         let t = tokens.len();
         if offset + t > self.dims.max_text {
@@ -297,10 +283,8 @@ impl Model {
                 self.dims.max_text
             )));
         }
-        let ids = Tensor::new(tokens, dev)?;
-        let mut x = self
-            .embed
-            .index_select(&ids, 0)?
+        let d = self.dims.d_model;
+        let mut x = Tensor::from_vec(self.vocab.embed(tokens)?, (t, d), dev)?
             .add(&self.dec_pos.narrow(0, offset, t)?)?;
         let h = self.dims.n_heads;
         let mask = if t > 1 {
@@ -352,7 +336,26 @@ impl Model {
 
     /// Logits `[rows, vocab]` for hidden states `[rows, d_model]`.
     pub fn logits(&self, hidden: &Tensor) -> Res<Tensor> {
-        Ok(hidden.matmul(&self.embed_t)?)
+        let (rows, _) = hidden.dims2()?;
+        let h = hidden.flatten_all()?.to_vec1::<f32>()?;
+        Ok(Tensor::from_vec(
+            self.vocab.logits(&h, rows),
+            (rows, self.vocab.len()),
+            hidden.device(),
+        )?)
+    }
+
+    /// Logits of one hidden state (`[1, d_model]`) for a greedy step: screening values,
+    /// and the [`Screen`] that makes exact the ones that can decide the step.
+    pub(crate) fn screen_logits(&self, hidden: &Tensor) -> Res<(Vec<f32>, Screen<'_>)> {
+        let h = hidden.flatten_all()?.to_vec1::<f32>()?;
+        if h.len() != self.dims.d_model {
+            return Err(WhisperError::Inference(format!(
+                "screening takes one hidden state, got {} values",
+                h.len()
+            )));
+        }
+        Ok(self.vocab.screen(&h))
     }
 }
 

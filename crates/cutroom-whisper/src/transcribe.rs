@@ -513,7 +513,7 @@ impl Whisper {
         let mut sum_logprob = 0f64;
         let max_len = self.model.dims.max_text;
         loop {
-            let mut logits: Vec<f32> = self.model.logits(&hidden_last)?.squeeze(0)?.to_vec1()?;
+            let (mut logits, screen) = self.model.screen_logits(&hidden_last)?;
             let v = logits.len();
             let step = generated.len();
             let neg = f32::NEG_INFINITY;
@@ -558,6 +558,10 @@ impl Whisper {
                     logits[allowed + 1..].fill(neg);
                 }
             }
+            // Exact values wherever they can decide: the best text token and the
+            // largest timestamps.
+            screen.refine(&mut logits, 0..tb.min(v));
+            screen.refine(&mut logits, tb.min(v)..v);
             let lp = log_softmax(&logits);
             if tb < v {
                 let ts = logsumexp(&lp[tb..]);
