@@ -40,14 +40,14 @@ impl Vocab {
             )));
         }
         // Half precision holds up to 65504; a model with larger weights is always exact.
-        let fits = rows.iter().all(|w| w.is_finite() && w.abs() < 60_000.0);
+        let fits = rows.par_iter().all(|w| w.is_finite() && w.abs() < 60_000.0);
         let half = fits.then(|| {
-            rows.iter()
+            rows.par_iter()
                 .map(|&w| half::f16::from_f32(w).to_bits())
                 .collect()
         });
         let norms = rows
-            .chunks_exact(d)
+            .par_chunks_exact(d)
             .map(|r| {
                 r.iter()
                     .map(|&w| (w as f64) * (w as f64))
