@@ -1,9 +1,7 @@
 //! Word timings from the cross-attention of the alignment heads, by dynamic time warping
 //! (the reference's `find_alignment`).
 
-use candle_core::Tensor;
-
-use crate::model::KvCache;
+use crate::model::{CrossKv, KvCache};
 use crate::{Whisper, WhisperError};
 
 /// A word and where it lies in its 30 s window (seconds from the window start).
@@ -33,7 +31,7 @@ const SENTENCE_END: &str = ".。!！?？";
 /// Aligns `text` (text tokens only) against the encoder output behind `cross`.
 pub(crate) fn align_words(
     w: &Whisper,
-    cross: &[(Tensor, Tensor)],
+    cross: &CrossKv,
     sot_sequence: &[u32],
     text: &[u32],
     num_frames: usize,

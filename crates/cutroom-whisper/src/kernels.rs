@@ -151,6 +151,56 @@ fn layer_norm_impl<const FMA: bool>(
     }
 }
 
+#[inline(always)]
+fn dot<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let mut ca = a.chunks_exact(LANES);
+    let mut cb = b.chunks_exact(LANES);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for ((s, &x), &y) in acc.iter_mut().zip(x).zip(y) {
+            *s = madd::<FMA>(x, y, *s);
+        }
+    }
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+#[inline(always)]
+fn attend_row_impl<const FMA: bool>(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    (k_stride, v_stride): (usize, usize),
+    scale: f32,
+    scores: &mut [f32],
+    out: &mut [f32],
+) {
+    let dh = q.len();
+    for (j, s) in scores.iter_mut().enumerate() {
+        *s = dot::<FMA>(q, &k[j * k_stride..j * k_stride + dh]) * scale;
+    }
+    let width = scores.len();
+    softmax_impl::<FMA>(scores, width);
+    out.fill(0.0);
+    for (j, &p) in scores.iter().enumerate() {
+        for (o, &x) in out.iter_mut().zip(&v[j * v_stride..j * v_stride + dh]) {
+            *o = madd::<FMA>(p, x, *o);
+        }
+    }
+}
+
+#[inline(always)]
+fn add_row_dots_impl<const FMA: bool>(x: &[f32], w: &[f32], acc: &mut [f32]) {
+    for (a, row) in acc.iter_mut().zip(w.chunks_exact(x.len())) {
+        *a += dot::<FMA>(row, x);
+    }
+}
+
 /// Whether the AVX2 + FMA versions can run here.
 #[cfg(target_arch = "x86_64")]
 fn avx2_fma() -> bool {
@@ -184,6 +234,23 @@ macro_rules! dispatch {
 dispatch!(
     /// Softmax of each `width`-long row of `rows`, in place.
     softmax_rows => softmax_impl(rows: &mut [f32], width: usize)
+);
+dispatch!(
+    /// `acc[o] += x · w[o]` for the rows `w[o]` (each as long as `x`) of a row-major `w`.
+    add_row_dots => add_row_dots_impl(x: &[f32], w: &[f32], acc: &mut [f32])
+);
+dispatch!(
+    /// Attention of one query `q` over `scores.len()` keys and values (rows `k_stride` and
+    /// `v_stride` apart, as long as `q`): leaves the weights in `scores`, the result in `out`.
+    attend_row => attend_row_impl(
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        strides: (usize, usize),
+        scale: f32,
+        scores: &mut [f32],
+        out: &mut [f32]
+    )
 );
 dispatch!(
     /// The exact GELU, `x · Φ(x)`, in place.

@@ -24,8 +24,10 @@
 
 pub mod align;
 pub mod ct2;
+mod decoder;
 mod encoder;
 mod kernels;
+mod layers;
 pub mod mel;
 pub mod model;
 pub mod tokens;
@@ -186,6 +188,11 @@ impl Whisper {
         } else {
             Err(missing("model.bin (or model.safetensors)"))
         }
+    }
+
+    /// The network, for callers that run the encoder and decoder themselves.
+    pub fn model(&self) -> &Model {
+        &self.model
     }
 
     /// The model's sizes.

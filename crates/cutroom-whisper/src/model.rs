@@ -1,18 +1,21 @@
-//! The Whisper network: the encoder (on plain buffers, [`crate::encoder`]) and a decoder
-//! with a key/value cache on candle tensors.
+//! The Whisper network: loading the weights into the encoder ([`crate::encoder`]), the
+//! decoder ([`crate::decoder`]) and the token embedding ([`crate::vocab`]), and running them.
 //!
 //! A faithful port of the reference model: pre-norm transformer blocks, exact (erf) GELU,
 //! queries and values with bias and keys without, layer norm epsilon 1e-5, learned decoder
 //! positions and sinusoidal encoder positions (both read from the weights), and logits
-//! from the token embedding ([`crate::vocab`]; greedy steps screen them in half precision
-//! and make the deciding ones exact). Weights are kept in f32 with linear layers
-//! pre-transposed.
+//! from the token embedding (greedy steps screen them in half precision and make the
+//! deciding ones exact). Weights are kept in f32 in the checkpoint's layout, on plain buffers that the network runs
+//! on directly; the public interface takes and returns candle tensors.
 
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor, D};
 
+use crate::decoder::{self, Decoder};
+pub use crate::decoder::{CrossKv, KvCache};
 use crate::encoder::{self, Encoder};
+use crate::layers::{Conv, Dense, Norm};
 use crate::vocab::{Screen, Vocab};
 use crate::WhisperError;
 
@@ -39,92 +42,14 @@ pub struct Dims {
     pub max_audio: usize,
 }
 
-/// A linear layer with its weight transposed to `[in, out]`.
-#[derive(Debug, Clone)]
-pub(crate) struct Linear {
-    wt: Tensor,
-    b: Option<Tensor>,
-}
-
-impl Linear {
-    /// The same layer as a plain dense layer for the encoder.
-    fn dense(&self) -> Res<encoder::Dense> {
-        encoder::Dense::from_tensors(&self.wt, self.b.as_ref())
-    }
-
-    fn new(w: Tensor, b: Option<Tensor>) -> Res<Linear> {
-        Ok(Linear {
-            wt: w.t()?.contiguous()?,
-            b,
-        })
-    }
-
-    fn forward(&self, x: &Tensor) -> Res<Tensor> {
-        let y = x.matmul(&self.wt)?;
-        Ok(match &self.b {
-            Some(b) => y.broadcast_add(b)?,
-            None => y,
-        })
-    }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Norm {
-    g: Tensor,
-    b: Tensor,
-}
-
-impl Norm {
-    /// The same norm for the encoder.
-    fn dense(&self) -> Res<encoder::Norm> {
-        encoder::Norm::from_tensors(&self.g, &self.b)
-    }
-
-    fn forward(&self, x: &Tensor) -> Res<Tensor> {
-        Ok(candle_nn::ops::layer_norm(x, &self.g, &self.b, 1e-5)?)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Attention {
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    out: Linear,
-    norm: Norm,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Mlp {
-    fc1: Linear,
-    fc2: Linear,
-    norm: Norm,
-}
-
-impl Mlp {
-    fn forward(&self, x: &Tensor) -> Res<Tensor> {
-        let h = self.fc1.forward(&self.norm.forward(x)?)?.gelu_erf()?;
-        self.fc2.forward(&h)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct DecoderBlock {
-    attn: Attention,
-    cross: Attention,
-    mlp: Mlp,
-}
-
 /// Loaded Whisper weights, ready to run.
 #[derive(Debug, Clone)]
 pub struct Model {
     /// Sizes.
     pub dims: Dims,
     encoder: Encoder,
+    decoder: Decoder,
     vocab: Vocab,
-    dec_pos: Tensor,
-    dec_blocks: Vec<DecoderBlock>,
-    dec_norm: Norm,
 }
 
 /// A source of named f32 tensors (the loaders map their names onto these).
@@ -142,30 +67,41 @@ pub(crate) struct AttnNames {
     pub norm: (String, String),
 }
 
-fn linear(src: &mut dyn WeightSource, names: &(String, Option<String>)) -> Res<Linear> {
+/// A linear layer (`[out, in]` weight, optional bias).
+fn linear(src: &mut dyn WeightSource, names: &(String, Option<String>)) -> Res<Dense> {
     let w = src.get(&names.0)?;
     let b = match &names.1 {
         Some(n) if src.has(n) => Some(src.get(n)?),
         _ => None,
     };
-    Linear::new(w, b)
+    Dense::from_tensors(&w, b.as_ref())
 }
 
 fn norm(src: &mut dyn WeightSource, names: &(String, String)) -> Res<Norm> {
-    Ok(Norm {
-        g: src.get(&names.0)?,
-        b: src.get(&names.1)?,
-    })
+    Norm::from_tensors(&src.get(&names.0)?, &src.get(&names.1)?)
 }
 
-fn attention(src: &mut dyn WeightSource, n: &AttnNames) -> Res<Attention> {
-    Ok(Attention {
+/// An attention block's layers: query, key, value, output, and the norm before it.
+struct AttnLayers {
+    q: Dense,
+    k: Dense,
+    v: Dense,
+    out: Dense,
+    norm: Norm,
+}
+
+fn attention(src: &mut dyn WeightSource, n: &AttnNames) -> Res<AttnLayers> {
+    Ok(AttnLayers {
         q: linear(src, &n.q)?,
         k: linear(src, &n.k)?,
         v: linear(src, &n.v)?,
         out: linear(src, &n.out)?,
         norm: norm(src, &n.norm)?,
     })
+}
+
+fn flat(t: Tensor) -> Res<Vec<f32>> {
+    Ok(t.flatten_all()?.to_vec1()?)
 }
 
 /// Names of a weight and its optional bias.
@@ -191,52 +127,58 @@ impl Model {
         let mut enc_blocks = Vec::new();
         for l in 0..dims.encoder_layers {
             let (f1, f2, nm) = naming.mlp(true, l);
-            let attn = attention(src, &naming.attn(true, l, false))?;
-            let fc1 = linear(src, &f1)?;
-            let fc2 = linear(src, &f2)?;
-            let mlp_norm = norm(src, &nm)?;
+            let a = attention(src, &naming.attn(true, l, false))?;
             enc_blocks.push(encoder::Block {
-                attn_norm: attn.norm.dense()?,
-                qkv: encoder::Dense::concat(&[attn.q.dense()?, attn.k.dense()?, attn.v.dense()?])?,
-                out: attn.out.dense()?,
-                mlp_norm: mlp_norm.dense()?,
-                fc1: fc1.dense()?,
-                fc2: fc2.dense()?,
+                attn_norm: a.norm,
+                qkv: Dense::concat(&[a.q, a.k, a.v])?,
+                out: a.out,
+                fc1: linear(src, &f1)?,
+                fc2: linear(src, &f2)?,
+                mlp_norm: norm(src, &nm)?,
             });
         }
         let encoder = Encoder {
             d: dims.d_model,
             heads: dims.n_heads,
             n_mels: dims.n_mels,
-            conv1: encoder::Conv::from_tensors(&src.get(&c1w)?, &src.get(&c1b)?, 1)?,
-            conv2: encoder::Conv::from_tensors(&src.get(&c2w)?, &src.get(&c2b)?, 2)?,
-            pos: src.get(&naming.positions(true))?.flatten_all()?.to_vec1()?,
+            conv1: Conv::from_tensors(&src.get(&c1w)?, &src.get(&c1b)?, 1)?,
+            conv2: Conv::from_tensors(&src.get(&c2w)?, &src.get(&c2b)?, 2)?,
+            pos: flat(src.get(&naming.positions(true))?)?,
             blocks: enc_blocks,
-            norm: norm(src, &naming.final_norm(true))?.dense()?,
+            norm: norm(src, &naming.final_norm(true))?,
         };
         let mut dec_blocks = Vec::new();
         for l in 0..dims.decoder_layers {
             let (f1, f2, nm) = naming.mlp(false, l);
-            dec_blocks.push(DecoderBlock {
-                attn: attention(src, &naming.attn(false, l, false))?,
-                cross: attention(src, &naming.attn(false, l, true))?,
-                mlp: Mlp {
-                    fc1: linear(src, &f1)?,
-                    fc2: linear(src, &f2)?,
-                    norm: norm(src, &nm)?,
-                },
+            let a = attention(src, &naming.attn(false, l, false))?;
+            let c = attention(src, &naming.attn(false, l, true))?;
+            dec_blocks.push(decoder::Block {
+                attn_norm: a.norm,
+                qkv: Dense::concat(&[a.q, a.k, a.v])?,
+                out: a.out,
+                cross_norm: c.norm,
+                cross_q: c.q,
+                cross_k: c.k,
+                cross_v: c.v,
+                cross_out: c.out,
+                fc1: linear(src, &f1)?,
+                fc2: linear(src, &f2)?,
+                mlp_norm: norm(src, &nm)?,
             });
         }
-        let embed = src.get(&naming.embedding())?;
-        let vocab = Vocab::new(embed.flatten_all()?.to_vec1()?, dims.d_model)?;
-        drop(embed);
+        let decoder = Decoder {
+            d: dims.d_model,
+            heads: dims.n_heads,
+            pos: flat(src.get(&naming.positions(false))?)?,
+            blocks: dec_blocks,
+            norm: norm(src, &naming.final_norm(false))?,
+        };
+        let vocab = Vocab::new(flat(src.get(&naming.embedding())?)?, dims.d_model)?;
         Ok(Model {
             dims,
             encoder,
+            decoder,
             vocab,
-            dec_pos: src.get(&naming.positions(false))?,
-            dec_blocks,
-            dec_norm: norm(src, &naming.final_norm(false))?,
         })
     }
 
@@ -244,23 +186,15 @@ impl Model {
     /// `[frames / 2, d_model]`.
     pub fn encode(&self, mel: &Tensor) -> Res<Tensor> {
         let (_, frames) = mel.dims2()?;
-        let (x, n) = self
-            .encoder
-            .forward(&mel.flatten_all()?.to_vec1::<f32>()?, frames)?;
+        let (x, n) = self.encoder.forward(&flat(mel.clone())?, frames)?;
         Ok(Tensor::from_vec(x, (n, self.dims.d_model), mel.device())?)
     }
 
-    /// Cross-attention keys and values of every decoder block for an encoder output.
-    pub fn cross_kv(&self, audio: &Tensor) -> Res<Vec<(Tensor, Tensor)>> {
-        let h = self.dims.n_heads;
-        self.dec_blocks
-            .iter()
-            .map(|b| {
-                let k = split_heads(&b.cross.k.forward(audio)?, h)?;
-                let v = split_heads(&b.cross.v.forward(audio)?, h)?;
-                Ok((k, v))
-            })
-            .collect()
+    /// Cross-attention keys and values of every decoder block for an encoder output
+    /// `[frames, d_model]`.
+    pub fn cross_kv(&self, audio: &Tensor) -> Res<CrossKv> {
+        let (frames, _) = audio.dims2()?;
+        self.decoder.cross_kv(&flat(audio.clone())?, frames)
     }
 
     /// Runs the decoder on `tokens` placed after the `cache`'s contents; returns the
@@ -270,68 +204,19 @@ impl Model {
         &self,
         tokens: &[u32],
         cache: &mut KvCache,
-        cross: &[(Tensor, Tensor)],
+        cross: &CrossKv,
         want_cross: bool,
     ) -> Res<(Tensor, Vec<Tensor>)> {
+        let (t, d) = (tokens.len(), self.dims.d_model);
         let dev = &Device::Cpu;
-        let offset = cache.len;
-        let t = tokens.len();
-        if offset + t > self.dims.max_text {
-            return Err(WhisperError::Inference(format!(
-                "decoder input of {} tokens exceeds {}",
-                offset + t,
-                self.dims.max_text
-            )));
-        }
-        let d = self.dims.d_model;
-        let mut x = Tensor::from_vec(self.vocab.embed(tokens)?, (t, d), dev)?
-            .add(&self.dec_pos.narrow(0, offset, t)?)?;
-        let h = self.dims.n_heads;
-        let mask = if t > 1 {
-            let total = offset + t;
-            let m: Vec<f32> = (0..t)
-                .flat_map(|i| {
-                    (0..total).map(move |j| {
-                        if j > offset + i {
-                            f32::NEG_INFINITY
-                        } else {
-                            0.0
-                        }
-                    })
-                })
-                .collect();
-            Some(Tensor::from_vec(m, (t, total), dev)?)
-        } else {
-            None
-        };
-        let mut weights = Vec::new();
-        for (l, b) in self.dec_blocks.iter().enumerate() {
-            let xn = b.attn.norm.forward(&x)?;
-            let q = split_heads(&b.attn.q.forward(&xn)?, h)?;
-            let k = split_heads(&b.attn.k.forward(&xn)?, h)?;
-            let v = split_heads(&b.attn.v.forward(&xn)?, h)?;
-            let (k, v) = match cache.layers.get(l).and_then(|c| c.as_ref()) {
-                Some((pk, pv)) => (Tensor::cat(&[pk, &k], 1)?, Tensor::cat(&[pv, &v], 1)?),
-                None => (k, v),
-            };
-            if cache.layers.len() <= l {
-                cache.layers.resize(l + 1, None);
-            }
-            cache.layers[l] = Some((k.clone(), v.clone()));
-            let (a, _) = attend(&q, &k, &v, mask.as_ref(), false)?;
-            x = x.add(&b.attn.out.forward(&a)?)?;
-            let xn = b.cross.norm.forward(&x)?;
-            let q = split_heads(&b.cross.q.forward(&xn)?, h)?;
-            let (ck, cv) = &cross[l];
-            let (a, w) = attend(&q, ck, cv, None, want_cross)?;
-            if let Some(w) = w {
-                weights.push(w);
-            }
-            x = x.add(&b.cross.out.forward(&a)?)?;
-            x = x.add(&b.mlp.forward(&x)?)?;
-        }
-        cache.len = offset + t;
-        Ok((self.dec_norm.forward(&x)?, weights))
+        let (hidden, weights) =
+            self.decoder
+                .forward(self.vocab.embed(tokens)?, cache, cross, want_cross)?;
+        let weights = weights
+            .into_iter()
+            .map(|w| Tensor::from_vec(w, (self.dims.n_heads, t, cross.frames()), dev))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((Tensor::from_vec(hidden, (t, d), dev)?, weights))
     }
 
     /// Logits `[rows, vocab]` for hidden states `[rows, d_model]`.
@@ -357,52 +242,6 @@ impl Model {
         }
         Ok(self.vocab.screen(&h))
     }
-}
-
-/// Self-attention keys and values of the tokens decoded so far.
-#[derive(Debug, Clone, Default)]
-pub struct KvCache {
-    layers: Vec<Option<(Tensor, Tensor)>>,
-    len: usize,
-}
-
-impl KvCache {
-    /// Tokens in the cache.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-}
-
-/// `[t, d]` → `[heads, t, d / heads]`.
-fn split_heads(x: &Tensor, heads: usize) -> Res<Tensor> {
-    let (t, d) = x.dims2()?;
-    Ok(x.reshape((t, heads, d / heads))?
-        .transpose(0, 1)?
-        .contiguous()?)
-}
-
-/// Scaled dot-product attention over heads; returns `[t, d]` and optionally the weights.
-fn attend(
-    q: &Tensor,
-    k: &Tensor,
-    v: &Tensor,
-    mask: Option<&Tensor>,
-    want_weights: bool,
-) -> Res<(Tensor, Option<Tensor>)> {
-    let (h, t, dh) = q.dims3()?;
-    let scale = 1.0 / (dh as f64).sqrt();
-    let mut s = (q.matmul(&k.t()?)? * scale)?;
-    if let Some(m) = mask {
-        s = s.broadcast_add(m)?;
-    }
-    let w = candle_nn::ops::softmax_last_dim(&s)?;
-    let o = w.matmul(v)?.transpose(0, 1)?.reshape((t, h * dh))?;
-    Ok((o, want_weights.then_some(w)))
 }
 
 /// A map of f32 tensors already on the device.

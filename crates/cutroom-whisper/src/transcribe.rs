@@ -10,7 +10,7 @@ use candle_core::Tensor;
 
 use crate::align::{align_words, Alignment};
 use crate::mel::{LogMel, HOP, SAMPLE_RATE, WINDOW_FRAMES};
-use crate::model::KvCache;
+use crate::model::{CrossKv, KvCache};
 use crate::{Whisper, WhisperError};
 
 /// How to transcribe. The defaults are the reference's (and faster-whisper's) with beam
@@ -413,7 +413,7 @@ impl Whisper {
         s
     }
 
-    fn detect_language(&self, cross: &[(Tensor, Tensor)]) -> Result<String, WhisperError> {
+    fn detect_language(&self, cross: &CrossKv) -> Result<String, WhisperError> {
         let mut cache = KvCache::default();
         let (hidden, _) = self
             .model
@@ -433,7 +433,7 @@ impl Whisper {
 
     fn generate_with_fallback(
         &self,
-        cross: &[(Tensor, Tensor)],
+        cross: &CrossKv,
         prompt: &[u32],
         sot_index: usize,
         opts: &Options,
@@ -488,7 +488,7 @@ impl Whisper {
     /// Decodes one window from `prompt` at temperature `t` (0: greedy).
     fn generate(
         &self,
-        cross: &[(Tensor, Tensor)],
+        cross: &CrossKv,
         prompt: &[u32],
         sot_index: usize,
         t: f32,

@@ -263,18 +263,7 @@ unsafe fn dot_rows_f16_avx2(hidden: &[f32], w: &[u16], out: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pseudo(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s as f32 / u32::MAX as f32) - 0.5
-            })
-            .collect()
-    }
+    use crate::layers::pseudo;
 
     #[test]
     fn screening_logits_stay_within_their_bounds() {
