@@ -7,8 +7,7 @@
 //! or a whole token sequence at once (causal masking), and can return the cross-attention
 //! weights that word alignment reads.
 
-use crate::kernels::gelu;
-use crate::layers::{attention, Dense, Norm, Rows};
+use crate::layers::{attention, Dense, Mlp, Norm, Rows};
 use crate::WhisperError;
 
 type Res<T> = Result<T, WhisperError>;
@@ -32,12 +31,8 @@ pub(crate) struct Block {
     pub cross_v: Dense,
     /// Cross-attention output projection.
     pub cross_out: Dense,
-    /// Layer norm before the MLP.
-    pub mlp_norm: Norm,
-    /// First MLP layer.
-    pub fc1: Dense,
-    /// Second MLP layer.
-    pub fc2: Dense,
+    /// The MLP.
+    pub mlp: Mlp,
 }
 
 /// The decoder's weights (the token embedding lives in [`crate::vocab`]).
@@ -220,11 +215,7 @@ impl Decoder {
             b.cross_out.apply(&att, t, &mut x, true);
 
             // MLP.
-            b.mlp_norm.apply(&x, &mut xn);
-            hidden.resize(t * b.fc1.n_out(), 0.0);
-            b.fc1.apply(&xn, t, &mut hidden, false);
-            gelu(&mut hidden);
-            b.fc2.apply(&hidden, t, &mut x, true);
+            b.mlp.add_to(&mut x, t, &mut xn, &mut hidden);
         }
         cache.len = offset + t;
         self.norm.apply(&x, &mut xn);
@@ -264,9 +255,11 @@ mod tests {
                     cross_k: dense(d, d, s + 10),
                     cross_v: dense(d, d, s + 12),
                     cross_out: dense(d, d, s + 14),
-                    mlp_norm: norm(d, s + 16),
-                    fc1: dense(4 * d, d, s + 18),
-                    fc2: dense(d, 4 * d, s + 20),
+                    mlp: Mlp {
+                        norm: norm(d, s + 16),
+                        fc1: dense(4 * d, d, s + 18),
+                        fc2: dense(d, 4 * d, s + 20),
+                    },
                 }
             })
             .collect();

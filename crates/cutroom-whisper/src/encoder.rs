@@ -6,7 +6,7 @@
 //! the second MLP layer add straight into the residual stream.
 
 use crate::kernels::gelu;
-use crate::layers::{attention, Conv, Dense, Norm, Rows};
+use crate::layers::{attention, Conv, Dense, Mlp, Norm, Rows};
 use crate::WhisperError;
 
 type Res<T> = Result<T, WhisperError>;
@@ -20,12 +20,8 @@ pub(crate) struct Block {
     pub qkv: Dense,
     /// Attention output projection.
     pub out: Dense,
-    /// Layer norm before the MLP.
-    pub mlp_norm: Norm,
-    /// First MLP layer.
-    pub fc1: Dense,
-    /// Second MLP layer.
-    pub fc2: Dense,
+    /// The MLP.
+    pub mlp: Mlp,
 }
 
 /// The encoder's weights.
@@ -87,11 +83,7 @@ impl Encoder {
             let heads = (self.heads, d / self.heads);
             attention(at(0), at(d), at(2 * d), (n, n), heads, None, None, &mut att);
             b.out.apply(&att, n, &mut x, true);
-            b.mlp_norm.apply(&x, &mut xn);
-            hidden.resize(n * b.fc1.n_out(), 0.0);
-            b.fc1.apply(&xn, n, &mut hidden, false);
-            gelu(&mut hidden);
-            b.fc2.apply(&hidden, n, &mut x, true);
+            b.mlp.add_to(&mut x, n, &mut xn, &mut hidden);
         }
         self.norm.apply(&x, &mut xn);
         Ok((xn, n))

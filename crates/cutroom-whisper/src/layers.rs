@@ -12,7 +12,7 @@ use candle_core::Tensor;
 use gemm::{gemm, Parallelism};
 use rayon::prelude::*;
 
-use crate::kernels::{add_row_dots, attend_row, layer_norm, softmax_rows};
+use crate::kernels::{add_row_dots, attend_row, gelu, layer_norm, softmax_rows};
 use crate::WhisperError;
 
 type Res<T> = Result<T, WhisperError>;
@@ -46,11 +46,6 @@ impl Dense {
             )));
         }
         Ok(Dense { w, b, n_in, n_out })
-    }
-
-    /// Outputs per row.
-    pub(crate) fn n_out(&self) -> usize {
-        self.n_out
     }
 
     /// Several layers with the same input side by side (their outputs concatenated).
@@ -149,6 +144,29 @@ impl Norm {
 
     pub(crate) fn apply(&self, x: &[f32], out: &mut [f32]) {
         layer_norm(x, out, &self.g, &self.b, 1e-5);
+    }
+}
+
+/// A block's pre-norm MLP: `x += fc2(GELU(fc1(norm(x))))`.
+#[derive(Debug, Clone)]
+pub(crate) struct Mlp {
+    /// Layer norm before the MLP.
+    pub norm: Norm,
+    /// First layer (to the hidden width).
+    pub fc1: Dense,
+    /// Second layer (back to the model width).
+    pub fc2: Dense,
+}
+
+impl Mlp {
+    /// Adds the MLP's output for the `rows` rows of `x` to `x`; `xn` (as long as `x`) and
+    /// `hidden` are scratch space.
+    pub(crate) fn add_to(&self, x: &mut [f32], rows: usize, xn: &mut [f32], hidden: &mut Vec<f32>) {
+        self.norm.apply(x, xn);
+        hidden.resize(rows * self.fc1.n_out, 0.0);
+        self.fc1.apply(xn, rows, hidden, false);
+        gelu(hidden);
+        self.fc2.apply(hidden, rows, x, true);
     }
 }
 

@@ -15,7 +15,7 @@ use candle_core::{DType, Device, Tensor, D};
 use crate::decoder::{self, Decoder};
 pub use crate::decoder::{CrossKv, KvCache};
 use crate::encoder::{self, Encoder};
-use crate::layers::{Conv, Dense, Norm};
+use crate::layers::{Conv, Dense, Mlp, Norm};
 use crate::vocab::{Screen, Vocab};
 use crate::WhisperError;
 
@@ -100,6 +100,17 @@ fn attention(src: &mut dyn WeightSource, n: &AttnNames) -> Res<AttnLayers> {
     })
 }
 
+fn mlp(src: &mut dyn WeightSource, (fc1, fc2, nm): &MlpNames) -> Res<Mlp> {
+    Ok(Mlp {
+        norm: norm(src, nm)?,
+        fc1: linear(src, fc1)?,
+        fc2: linear(src, fc2)?,
+    })
+}
+
+/// The `encoder` argument of [`Naming`]'s methods.
+const ENCODER: bool = true;
+
 fn flat(t: Tensor) -> Res<Vec<f32>> {
     Ok(t.flatten_all()?.to_vec1()?)
 }
@@ -126,15 +137,12 @@ impl Model {
         let (c2w, c2b) = naming.conv(2);
         let mut enc_blocks = Vec::new();
         for l in 0..dims.encoder_layers {
-            let (f1, f2, nm) = naming.mlp(true, l);
             let a = attention(src, &naming.attn(true, l, false))?;
             enc_blocks.push(encoder::Block {
                 attn_norm: a.norm,
                 qkv: Dense::concat(&[a.q, a.k, a.v])?,
                 out: a.out,
-                fc1: linear(src, &f1)?,
-                fc2: linear(src, &f2)?,
-                mlp_norm: norm(src, &nm)?,
+                mlp: mlp(src, &naming.mlp(ENCODER, l))?,
             });
         }
         let encoder = Encoder {
@@ -149,7 +157,6 @@ impl Model {
         };
         let mut dec_blocks = Vec::new();
         for l in 0..dims.decoder_layers {
-            let (f1, f2, nm) = naming.mlp(false, l);
             let a = attention(src, &naming.attn(false, l, false))?;
             let c = attention(src, &naming.attn(false, l, true))?;
             dec_blocks.push(decoder::Block {
@@ -161,9 +168,7 @@ impl Model {
                 cross_k: c.k,
                 cross_v: c.v,
                 cross_out: c.out,
-                fc1: linear(src, &f1)?,
-                fc2: linear(src, &f2)?,
-                mlp_norm: norm(src, &nm)?,
+                mlp: mlp(src, &naming.mlp(!ENCODER, l))?,
             });
         }
         let decoder = Decoder {
