@@ -219,6 +219,42 @@ fn clip_for(key: &str, meta: &cutroom_plugin::MediaMeta, rate: Rate) -> Clip {
 /// Name of the autosave file in the data directory.
 pub const RECOVERY_FILE: &str = "recovery.cutroom";
 
+/// Name of the file beside the autosave that holds the directory the autosaved project's
+/// relative media paths are relative to (the directory of the file it was opened from).
+pub const RECOVERY_BASE_FILE: &str = "recovery.base";
+
+/// Writes (or, without a directory, removes) the recovery base file `path`.
+fn write_recovery_base(path: &Path, base: Option<&Path>) {
+    match base {
+        #[cfg(unix)]
+        Some(b) => {
+            use std::os::unix::ffi::OsStrExt;
+            let _ = std::fs::write(path, b.as_os_str().as_bytes());
+        }
+        #[cfg(not(unix))]
+        Some(b) => {
+            let _ = std::fs::write(path, b.to_string_lossy().as_bytes());
+        }
+        None => {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// The directory recorded by [`write_recovery_base`], if any.
+fn read_recovery_base(path: &Path) -> Option<PathBuf> {
+    let bytes = std::fs::read(path).ok().filter(|b| !b.is_empty())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Some(PathBuf::from(std::ffi::OsStr::from_bytes(&bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        Some(PathBuf::from(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+}
+
 impl CutroomApp {
     /// A new app with nothing open.
     pub fn new(config: AppConfig) -> CutroomApp {
@@ -328,6 +364,7 @@ impl CutroomApp {
         if let Some(dir) = &self.data_dir {
             if std::fs::create_dir_all(dir).is_ok() {
                 doc = doc.with_autosave(dir.join(RECOVERY_FILE));
+                write_recovery_base(&dir.join(RECOVERY_BASE_FILE), self.media_base.as_deref());
             }
         }
         self.document = Some(doc);
@@ -1153,17 +1190,11 @@ impl CutroomApp {
                 );
                 ui.horizontal(|ui| {
                     if ui.button("Recover").clicked() {
-                        match Document::recover(&path) {
-                            Ok(p) => {
-                                self.open_project(p);
-                                self.set_status("Recovered the autosaved project", false);
-                            }
-                            Err(e) => self.set_status(e.to_string(), true),
-                        }
-                        self.recovery_prompt = None;
+                        self.recover();
                     }
                     if ui.button("Discard").clicked() {
                         let _ = std::fs::remove_file(&path);
+                        let _ = std::fs::remove_file(path.with_file_name(RECOVERY_BASE_FILE));
                         self.recovery_prompt = None;
                     }
                 });
@@ -1174,10 +1205,27 @@ impl CutroomApp {
         }
     }
 
+    /// Opens the autosaved project offered by [`CutroomApp::recovery_prompt`], with its
+    /// relative media paths resolved against the directory of the file it came from.
+    pub fn recover(&mut self) {
+        let Some(path) = self.recovery_prompt.take() else {
+            return;
+        };
+        let base = read_recovery_base(&path.with_file_name(RECOVERY_BASE_FILE));
+        match Document::recover(&path) {
+            Ok(p) => {
+                self.open_project_in(p, base);
+                self.set_status("Recovered the autosaved project", false);
+            }
+            Err(e) => self.set_status(e.to_string(), true),
+        }
+    }
+
     /// A clean shutdown: the recovery file is no longer needed.
     pub fn shut_down(&mut self) {
         if let Some(p) = self.document.as_ref().and_then(|d| d.recovery_path()) {
             let _ = std::fs::remove_file(p);
+            let _ = std::fs::remove_file(p.with_file_name(RECOVERY_BASE_FILE));
         }
     }
 

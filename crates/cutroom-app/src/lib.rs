@@ -28,7 +28,7 @@ pub mod viewer;
 
 use std::path::PathBuf;
 
-pub use app::{Action, AppConfig, CutroomApp, WindowApp};
+pub use app::{Action, AppConfig, CutroomApp, WindowApp, RECOVERY_BASE_FILE, RECOVERY_FILE};
 
 use anyhow::{anyhow, Context as _};
 use eframe::egui;

@@ -1,6 +1,7 @@
 //! The viewer's decode thread on real media: a dissolve plays as a cross-fade of the two
 //! clips with the renderer's weights, not as a cut; video tracks are composited as the
-//! renderer does; relative media paths in a timeline file are found next to the file.
+//! renderer does; relative media paths in a timeline file are found next to the file, also
+//! after recovering an autosave.
 //!
 //! One test here changes the process's current directory; the others use absolute paths
 //! only, so they do not depend on it.
@@ -252,4 +253,48 @@ fn relative_media_paths_in_an_opened_timeline_are_found_next_to_the_file() {
     let text = std::fs::read_to_string(&copy).unwrap();
     let full = project.path().join("red.mp4").display().to_string();
     assert!(text.contains(&full), "{text}");
+}
+
+#[test]
+fn a_recovered_autosave_finds_relative_media_next_to_the_file_it_came_from() {
+    let project = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    flat_clip(&project.path().join("red.mp4"), "0xE01010");
+    let mut tl = Timeline::new("relative", Rate::FPS_25);
+    let mut v = Track::new("V1", TrackKind::Video);
+    v.items = vec![clip_named("red.mp4", 0, 50)];
+    tl.tracks.push(v);
+    let otio = project.path().join("cut.otio");
+    cutroom_timeline::formats::write_timeline(&tl, &otio, &Default::default()).unwrap();
+    let config = || AppConfig {
+        viewer_size: [64, 36],
+        data_dir: Some(data.path().to_path_buf()),
+        ..AppConfig::default()
+    };
+
+    // A session opens the file and is edited (the autosave holds the relative path)...
+    let mut app = CutroomApp::new(config());
+    app.open_path(&otio);
+    let autosave = data.path().join(cutroom_app::RECOVERY_FILE);
+    cutroom_timeline::project_file::save(app.project().unwrap(), &autosave).unwrap();
+    // ... and ends without shutting down.
+    drop(app);
+
+    let mut app = CutroomApp::new(config());
+    assert_eq!(app.recovery_prompt(), Some(autosave.as_path()));
+    app.recover();
+    assert_eq!(app.status().map(|s| s.1), Some(false), "{:?}", app.status());
+    assert_eq!(app.media_base(), Some(project.path()));
+    let entry = &app.media_bin.entries[0];
+    assert_eq!(entry.key, "red.mp4");
+    assert_eq!(
+        entry.path.as_deref(),
+        Some(project.path().join("red.mp4").as_path())
+    );
+    assert!(entry.info.contains("64×36"), "{}", entry.info);
+
+    // A clean shutdown removes both recovery files.
+    app.shut_down();
+    assert!(!autosave.exists());
+    assert!(!data.path().join(cutroom_app::RECOVERY_BASE_FILE).exists());
 }
