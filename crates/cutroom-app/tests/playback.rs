@@ -159,17 +159,23 @@ fn a_clip_on_v2_shows_over_v1_where_it_is_and_v1_shows_elsewhere() {
     }
 }
 
-#[test]
-fn relative_media_paths_in_an_opened_timeline_are_found_next_to_the_file() {
-    let project = tempfile::tempdir().unwrap();
-    let elsewhere = tempfile::tempdir().unwrap();
-    flat_clip(&project.path().join("red.mp4"), "0xE01010");
+/// `dir/red.mp4` and `dir/cut.otio`, a timeline that names it by its bare file name.
+fn relative_timeline(dir: &Path) -> std::path::PathBuf {
+    flat_clip(&dir.join("red.mp4"), "0xE01010");
     let mut tl = Timeline::new("relative", Rate::FPS_25);
     let mut v = Track::new("V1", TrackKind::Video);
     v.items = vec![clip_named("red.mp4", 0, 50)];
     tl.tracks.push(v);
-    let otio = project.path().join("cut.otio");
+    let otio = dir.join("cut.otio");
     cutroom_timeline::formats::write_timeline(&tl, &otio, &Default::default()).unwrap();
+    otio
+}
+
+#[test]
+fn relative_media_paths_in_an_opened_timeline_are_found_next_to_the_file() {
+    let project = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let otio = relative_timeline(project.path());
     let text = std::fs::read_to_string(&otio).unwrap();
     assert!(
         text.contains("\"red.mp4\""),
@@ -259,13 +265,7 @@ fn relative_media_paths_in_an_opened_timeline_are_found_next_to_the_file() {
 fn a_recovered_autosave_finds_relative_media_next_to_the_file_it_came_from() {
     let project = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    flat_clip(&project.path().join("red.mp4"), "0xE01010");
-    let mut tl = Timeline::new("relative", Rate::FPS_25);
-    let mut v = Track::new("V1", TrackKind::Video);
-    v.items = vec![clip_named("red.mp4", 0, 50)];
-    tl.tracks.push(v);
-    let otio = project.path().join("cut.otio");
-    cutroom_timeline::formats::write_timeline(&tl, &otio, &Default::default()).unwrap();
+    let otio = relative_timeline(project.path());
     let config = || AppConfig {
         viewer_size: [64, 36],
         data_dir: Some(data.path().to_path_buf()),
