@@ -132,19 +132,10 @@ pub fn write(cues: &[SubtitleCue]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::subtitle_text::testing::{cue, text_line};
     use crate::formats::subtitle_text::MAX_MILLIS;
-    use crate::time::{Rate, RationalTime, TimeRange};
+    use crate::time::Rate;
     use proptest::prelude::*;
-
-    fn cue(start: i64, end: i64, text: &str) -> SubtitleCue {
-        SubtitleCue::new(
-            TimeRange::new(
-                RationalTime::new(start, Rate::MILLIS),
-                RationalTime::new(end - start, Rate::MILLIS),
-            ),
-            text,
-        )
-    }
 
     fn err(text: &str) -> ParseError {
         parse(text).expect_err("input should be rejected")
@@ -295,10 +286,6 @@ mod tests {
     fn writing_clamps_times_outside_the_readable_range() {
         let written = write(&[cue(-500, i64::MAX / 2, "x")]);
         assert_eq!(parse(&written).unwrap(), vec![cue(0, MAX_MILLIS, "x")]);
-    }
-
-    fn text_line() -> impl Strategy<Value = String> {
-        "[\\PC&&[^\u{2028}\u{2029}]]{1,24}".prop_filter("non-blank", |l| !is_blank(l))
     }
 
     fn any_cue() -> impl Strategy<Value = SubtitleCue> {

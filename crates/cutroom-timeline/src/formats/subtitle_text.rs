@@ -407,3 +407,27 @@ mod tests {
         assert_eq!(cue_millis(&huge), (0, MAX_MILLIS));
     }
 }
+
+/// Test helpers shared by the SRT and WebVTT tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{is_blank, SubtitleCue};
+    use crate::time::{Rate, RationalTime, TimeRange};
+    use proptest::prelude::*;
+
+    /// A cue from `start` to `end` milliseconds.
+    pub(crate) fn cue(start: i64, end: i64, text: &str) -> SubtitleCue {
+        SubtitleCue::new(
+            TimeRange::new(
+                RationalTime::new(start, Rate::MILLIS),
+                RationalTime::new(end - start, Rate::MILLIS),
+            ),
+            text,
+        )
+    }
+
+    /// One non-blank line of printable text without line separators.
+    pub(crate) fn text_line() -> impl Strategy<Value = String> {
+        "[\\PC&&[^\u{2028}\u{2029}]]{1,24}".prop_filter("non-blank", |l| !is_blank(l))
+    }
+}

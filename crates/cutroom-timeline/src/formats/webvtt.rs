@@ -251,18 +251,8 @@ pub fn write(cues: &[SubtitleCue]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::{Rate, RationalTime, TimeRange};
+    use crate::formats::subtitle_text::testing::{cue, text_line};
     use proptest::prelude::*;
-
-    fn cue(start: i64, end: i64, text: &str) -> SubtitleCue {
-        SubtitleCue::new(
-            TimeRange::new(
-                RationalTime::new(start, Rate::MILLIS),
-                RationalTime::new(end - start, Rate::MILLIS),
-            ),
-            text,
-        )
-    }
 
     fn with_id(mut c: SubtitleCue, id: &str) -> SubtitleCue {
         c.id = Some(id.to_string());
@@ -412,10 +402,6 @@ mod tests {
             let written = write(&[with_id(cue(0, 1000, "t"), bad)]);
             assert_eq!(parse(&written).unwrap(), vec![cue(0, 1000, "t")], "{bad:?}");
         }
-    }
-
-    fn text_line() -> impl Strategy<Value = String> {
-        "[\\PC&&[^\u{2028}\u{2029}]]{1,24}".prop_filter("non-blank", |l| !is_blank(l))
     }
 
     fn any_id() -> impl Strategy<Value = Option<String>> {
