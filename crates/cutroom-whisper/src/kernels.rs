@@ -115,6 +115,45 @@ fn softmax_impl<const FMA: bool>(rows: &mut [f32], width: usize) {
 }
 
 #[inline(always)]
+fn sum_exp_impl<const FMA: bool>(x: &[f32], shift: f32) -> f64 {
+    // Lane-wise f32 partial sums of at most 4096 terms each, totalled in f64.
+    let mut total = 0.0f64;
+    for block in x.chunks(4096) {
+        let mut acc = [0.0f32; LANES];
+        let mut chunks = block.chunks_exact(LANES);
+        for c in &mut chunks {
+            for (a, &v) in acc.iter_mut().zip(c) {
+                *a += exp::<FMA>(v - shift);
+            }
+        }
+        let tail: f32 = chunks
+            .remainder()
+            .iter()
+            .map(|&v| exp::<FMA>(v - shift))
+            .sum();
+        total += acc.iter().map(|&a| a as f64).sum::<f64>() + tail as f64;
+    }
+    total
+}
+
+/// `Σ e^(x - shift)` over `x`, vectorised (the exponential of this module; -inf terms
+/// count 0).
+pub(crate) fn sum_exp(x: &[f32], shift: f32) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn fast(x: &[f32], shift: f32) -> f64 {
+            sum_exp_impl::<true>(x, shift)
+        }
+        if avx2_fma() {
+            // SAFETY: the CPU was just checked for AVX2 and FMA.
+            return unsafe { fast(x, shift) };
+        }
+    }
+    sum_exp_impl::<false>(x, shift)
+}
+
+#[inline(always)]
 fn gelu_impl<const FMA: bool>(x: &mut [f32]) {
     for v in x.iter_mut() {
         *v = 0.5 * *v * (1.0 + erf::<FMA>(*v * std::f32::consts::FRAC_1_SQRT_2));
@@ -326,6 +365,21 @@ mod tests {
                 let want = ((x - max) as f64).exp() / denom;
                 assert!((got as f64 - want).abs() < 1e-6, "{got} vs {want}");
             }
+        }
+    }
+
+    #[test]
+    fn sums_of_exponentials_match_double_precision() {
+        let x: Vec<f32> = (0..10_001)
+            .map(|i| (i as f32 * 0.013).sin() * 30.0 - 5.0)
+            .collect();
+        let mut masked = x.clone();
+        masked[7] = f32::NEG_INFINITY;
+        for v in [&x, &masked] {
+            let max = v.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            let want: f64 = v.iter().map(|&a| ((a - max) as f64).exp()).sum();
+            let got = sum_exp(v, max);
+            assert!(((got - want) / want).abs() < 1e-6, "{got} vs {want}");
         }
     }
 

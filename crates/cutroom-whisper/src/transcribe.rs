@@ -9,6 +9,7 @@ use std::io::Write;
 use candle_core::Tensor;
 
 use crate::align::{align_words, Alignment};
+use crate::kernels::sum_exp;
 use crate::mel::{LogMel, HOP, SAMPLE_RATE, WINDOW_FRAMES};
 use crate::model::{CrossKv, KvCache};
 use crate::{Whisper, WhisperError};
@@ -152,8 +153,7 @@ pub fn compression_ratio(text: &str) -> f32 {
 
 fn log_softmax(x: &[f32]) -> Vec<f32> {
     let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f64 = x.iter().map(|&v| ((v - max) as f64).exp()).sum();
-    let lse = max as f64 + sum.ln();
+    let lse = max as f64 + sum_exp(x, max).ln();
     x.iter().map(|&v| (v as f64 - lse) as f32).collect()
 }
 
@@ -162,8 +162,7 @@ fn logsumexp(x: &[f32]) -> f32 {
     if max == f32::NEG_INFINITY {
         return max;
     }
-    let sum: f64 = x.iter().map(|&v| ((v - max) as f64).exp()).sum();
-    (max as f64 + sum.ln()) as f32
+    (max as f64 + sum_exp(x, max).ln()) as f32
 }
 
 impl Whisper {
