@@ -625,6 +625,8 @@ impl CutroomApp {
             .map_err(|e| e.to_string())?;
         self.jobs.submitted(job, &manifest.name);
         self.job_targets.insert(job, (target, map));
+        // A run started from a script or shortcut shows its plugin in the list too.
+        self.plugins.selected = Some(plugin_id.to_string());
         Ok(job)
     }
 

@@ -187,6 +187,26 @@ fn the_parameter_ui_is_generated_from_the_manifest() {
 }
 
 #[test]
+fn a_plugin_started_without_the_list_is_the_one_the_list_highlights() {
+    let mut app = app_with(bright_runs(Duration::ZERO));
+    let ids: Vec<String> = app.registry().manifests().map(|m| m.id.clone()).collect();
+    let other = ids.iter().find(|i| *i != "example-brightness").unwrap();
+    app.plugins.selected = Some(other.clone());
+    let manifest = app
+        .registry()
+        .manifest("example-brightness")
+        .unwrap()
+        .clone();
+    app.run_plugin(
+        "example-brightness",
+        cutroom_plugin::Params::defaults(&manifest),
+        false,
+    )
+    .unwrap();
+    assert_eq!(app.plugins.selected.as_deref(), Some("example-brightness"));
+}
+
+#[test]
 fn a_plugin_job_shows_progress_then_its_proposal_on_the_timeline() {
     let mut h = harness(app_with(bright_runs(Duration::from_millis(15))));
     h.step();
