@@ -85,6 +85,35 @@ impl CrossKv {
 }
 
 impl Decoder {
+    /// An error unless every layer has the sizes the model's width calls for.
+    pub(crate) fn check(&self) -> Res<()> {
+        let d = self.d;
+        if self.heads == 0 || d % self.heads != 0 || self.pos.len() % d != 0 {
+            return Err(WhisperError::Inference(format!(
+                "decoder of width {d} with {} heads and {} position values",
+                self.heads,
+                self.pos.len()
+            )));
+        }
+        for (l, b) in self.blocks.iter().enumerate() {
+            let name = |part: &str| format!("decoder block {l} {part}");
+            b.attn_norm.check(d, &name("attention norm"))?;
+            b.qkv.check(d, 3 * d, &name("attention projections"))?;
+            b.out.check(d, d, &name("attention output"))?;
+            b.cross_norm.check(d, &name("cross-attention norm"))?;
+            for (layer, part) in [
+                (&b.cross_q, "cross-attention query"),
+                (&b.cross_k, "cross-attention key"),
+                (&b.cross_v, "cross-attention value"),
+                (&b.cross_out, "cross-attention output"),
+            ] {
+                layer.check(d, d, &name(part))?;
+            }
+            b.mlp.check(d, &name("MLP"))?;
+        }
+        self.norm.check(d, "decoder final norm")
+    }
+
     /// Positions the decoder has.
     pub(crate) fn max_text(&self) -> usize {
         self.pos.len() / self.d.max(1)
@@ -315,6 +344,22 @@ mod tests {
                 assert!((step.iter().sum::<f32>() - 1.0).abs() < 1e-5);
             }
         }
+    }
+
+    #[test]
+    fn layers_of_the_wrong_size_are_refused_before_running() {
+        let good = decoder(8, 2, 1);
+        assert!(good.check().is_ok());
+        let mut bad = good.clone();
+        bad.blocks[0].cross_v = dense(8, 6, 1);
+        let e = bad.check().unwrap_err().to_string();
+        assert!(e.contains("decoder block 0 cross-attention value"), "{e}");
+        let mut bad = good.clone();
+        bad.blocks[0].mlp.norm = norm(7, 1);
+        assert!(bad.check().is_err());
+        let mut bad = good;
+        bad.heads = 3;
+        assert!(bad.check().is_err());
     }
 
     #[test]

@@ -46,6 +46,27 @@ pub(crate) struct Encoder {
 }
 
 impl Encoder {
+    /// An error unless every layer has the sizes the model's width and mel bins call for.
+    pub(crate) fn check(&self) -> Res<()> {
+        let d = self.d;
+        if self.heads == 0 || d % self.heads != 0 {
+            return Err(WhisperError::Inference(format!(
+                "{} heads do not divide the width {d}",
+                self.heads
+            )));
+        }
+        self.conv1.check(self.n_mels, d, "encoder convolution 1")?;
+        self.conv2.check(d, d, "encoder convolution 2")?;
+        for (l, b) in self.blocks.iter().enumerate() {
+            let name = |part: &str| format!("encoder block {l} {part}");
+            b.attn_norm.check(d, &name("attention norm"))?;
+            b.qkv.check(d, 3 * d, &name("attention projections"))?;
+            b.out.check(d, d, &name("attention output"))?;
+            b.mlp.check(d, &name("MLP"))?;
+        }
+        self.norm.check(d, "encoder final norm")
+    }
+
     /// Runs the encoder on a `[n_mels, frames]` log-mel window (row-major); returns
     /// `[out_len, d]` row-major and `out_len` (frames / 2).
     pub(crate) fn forward(&self, mel: &[f32], frames: usize) -> Res<(Vec<f32>, usize)> {

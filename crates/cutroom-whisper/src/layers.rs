@@ -62,6 +62,18 @@ impl Dense {
         Ok(Dense { w, b, n_in, n_out })
     }
 
+    /// An error naming `what` unless the layer maps `n_in` values to `n_out`.
+    pub(crate) fn check(&self, n_in: usize, n_out: usize, what: &str) -> Res<()> {
+        if (self.n_in, self.n_out) == (n_in, n_out) {
+            Ok(())
+        } else {
+            Err(WhisperError::Inference(format!(
+                "{what} maps {} values to {}, the model needs {n_in} to {n_out}",
+                self.n_in, self.n_out
+            )))
+        }
+    }
+
     /// `dst = (dst if accumulate, else 0) + x · wᵀ + b` for `rows` rows of `x`.
     pub(crate) fn apply(&self, x: &[f32], rows: usize, dst: &mut [f32], accumulate: bool) {
         assert!(
@@ -142,7 +154,29 @@ impl Norm {
         })
     }
 
+    /// An error naming `what` unless gain and bias both hold `d` values.
+    pub(crate) fn check(&self, d: usize, what: &str) -> Res<()> {
+        if self.g.len() == d && self.b.len() == d && d > 0 {
+            Ok(())
+        } else {
+            Err(WhisperError::Inference(format!(
+                "{what} has {} gains and {} biases, the model width is {d}",
+                self.g.len(),
+                self.b.len()
+            )))
+        }
+    }
+
+    /// Normalises each row of `x` into `out`.
+    ///
+    /// # Panics
+    /// If the buffers are not whole rows of the norm's width (a caller's bug).
     pub(crate) fn apply(&self, x: &[f32], out: &mut [f32]) {
+        let width = self.g.len();
+        assert!(
+            width > 0 && x.len() == out.len() && x.len() % width == 0,
+            "layer norm buffers do not match its width"
+        );
         layer_norm(x, out, &self.g, &self.b, 1e-5);
     }
 }
@@ -159,6 +193,15 @@ pub(crate) struct Mlp {
 }
 
 impl Mlp {
+    /// An error naming `what` unless the MLP maps width `d` to itself.
+    pub(crate) fn check(&self, d: usize, what: &str) -> Res<()> {
+        self.norm.check(d, &format!("{what} norm"))?;
+        self.fc1
+            .check(d, self.fc1.n_out, &format!("{what} first layer"))?;
+        self.fc2
+            .check(self.fc1.n_out, d, &format!("{what} second layer"))
+    }
+
     /// Adds the MLP's output for the `rows` rows of `x` to `x`; `xn` (as long as `x`) and
     /// `hidden` are scratch space.
     pub(crate) fn add_to(&self, x: &mut [f32], rows: usize, xn: &mut [f32], hidden: &mut Vec<f32>) {
@@ -207,6 +250,11 @@ impl Conv {
             cin,
             stride,
         })
+    }
+
+    /// An error naming `what` unless the convolution maps `cin` channels to `cout`.
+    pub(crate) fn check(&self, cin: usize, cout: usize, what: &str) -> Res<()> {
+        self.dense.check(3 * cin, cout, what)
     }
 
     /// Output length for `len` input positions.

@@ -178,6 +178,8 @@ impl Model {
             blocks: dec_blocks,
             norm: norm(src, &naming.final_norm(false))?,
         };
+        encoder.check()?;
+        decoder.check()?;
         let vocab = Vocab::new(flat(src.get(&naming.embedding())?)?, dims.d_model)?;
         Ok(Model {
             dims,

@@ -74,24 +74,24 @@ fn synthetic_speech_text_equals_faster_whisper_on_the_same_model() {
     assert_eq!(ours, faster_whisper_text(&path));
 }
 
-#[test]
-fn a_safetensors_directory_with_hugging_face_names_gives_the_same_text() {
+/// Writes the installed CTranslate2 model as a Hugging Face safetensors directory, with
+/// `edit` applied to its tensors first.
+fn write_hf_model(
+    dir: &std::path::Path,
+    edit: impl FnOnce(&mut std::collections::HashMap<String, candle_core::Tensor>),
+) {
     let ct2_dir = cutroom_whisper::models_dir().join(cutroom_whisper::DEFAULT_MODEL);
     let _ = model();
-    let dir = tempfile::tempdir().unwrap();
-    let tensors = cutroom_whisper::ct2_as_hf_tensors(&ct2_dir).unwrap();
-    candle_core::safetensors::save(&tensors, dir.path().join("model.safetensors")).unwrap();
-    std::fs::copy(
-        ct2_dir.join("tokenizer.json"),
-        dir.path().join("tokenizer.json"),
-    )
-    .unwrap();
+    let mut tensors = cutroom_whisper::ct2_as_hf_tensors(&ct2_dir).unwrap();
+    edit(&mut tensors);
+    candle_core::safetensors::save(&tensors, dir.join("model.safetensors")).unwrap();
+    std::fs::copy(ct2_dir.join("tokenizer.json"), dir.join("tokenizer.json")).unwrap();
     let config = serde_json::json!({
         "num_mel_bins": 80, "d_model": 384, "encoder_attention_heads": 6,
         "encoder_layers": 4, "decoder_layers": 4, "vocab_size": 51864,
         "max_target_positions": 448, "max_source_positions": 1500
     });
-    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
     let ct2_config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(ct2_dir.join("config.json")).unwrap())
             .unwrap();
@@ -100,11 +100,13 @@ fn a_safetensors_directory_with_hugging_face_names_gives_the_same_text() {
         "suppress_tokens": ct2_config["suppress_ids"],
         "begin_suppress_tokens": ct2_config["suppress_ids_begin"],
     });
-    std::fs::write(
-        dir.path().join("generation_config.json"),
-        generation.to_string(),
-    )
-    .unwrap();
+    std::fs::write(dir.join("generation_config.json"), generation.to_string()).unwrap();
+}
+
+#[test]
+fn a_safetensors_directory_with_hugging_face_names_gives_the_same_text() {
+    let dir = tempfile::tempdir().unwrap();
+    write_hf_model(dir.path(), |_| {});
     let hf = cutroom_whisper::Whisper::load(dir.path()).unwrap();
     let (audio, _) = read_wav(&sample("jfk.wav"));
     let a = hf
@@ -121,4 +123,19 @@ fn a_missing_model_names_the_setup_command() {
     let err =
         cutroom_whisper::Whisper::load(std::path::Path::new("/nonexistent/model")).unwrap_err();
     assert!(err.to_string().contains("make setup"), "{err}");
+}
+
+#[test]
+fn a_model_with_a_layer_of_the_wrong_size_is_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    write_hf_model(dir.path(), |t| {
+        let name = "model.decoder.layers.1.fc1.weight";
+        let narrow = t[name].narrow(1, 0, 300).unwrap().contiguous().unwrap();
+        t.insert(name.to_string(), narrow);
+    });
+    let e = cutroom_whisper::Whisper::load(dir.path())
+        .err()
+        .expect("a malformed model is refused")
+        .to_string();
+    assert!(e.contains("decoder block 1 MLP first layer"), "{e}");
 }
