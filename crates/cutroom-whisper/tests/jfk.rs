@@ -133,9 +133,9 @@ fn a_model_with_a_layer_of_the_wrong_size_is_refused_at_load() {
         let narrow = t[name].narrow(1, 0, 300).unwrap().contiguous().unwrap();
         t.insert(name.to_string(), narrow);
     });
-    let e = cutroom_whisper::Whisper::load(dir.path())
-        .err()
-        .expect("a malformed model is refused")
-        .to_string();
+    let Err(e) = cutroom_whisper::Whisper::load(dir.path()) else {
+        panic!("a malformed model is refused");
+    };
+    let e = e.to_string();
     assert!(e.contains("decoder block 1 MLP first layer"), "{e}");
 }
