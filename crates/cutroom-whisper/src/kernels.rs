@@ -136,23 +136,6 @@ fn sum_exp_impl<const FMA: bool>(x: &[f32], shift: f32) -> f64 {
     total
 }
 
-/// `Σ e^(x - shift)` over `x`, vectorised (the exponential of this module; -inf terms
-/// count 0).
-pub(crate) fn sum_exp(x: &[f32], shift: f32) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn fast(x: &[f32], shift: f32) -> f64 {
-            sum_exp_impl::<true>(x, shift)
-        }
-        if avx2_fma() {
-            // SAFETY: the CPU was just checked for AVX2 and FMA.
-            return unsafe { fast(x, shift) };
-        }
-    }
-    sum_exp_impl::<false>(x, shift)
-}
-
 #[inline(always)]
 fn gelu_impl<const FMA: bool>(x: &mut [f32]) {
     for v in x.iter_mut() {
@@ -174,15 +157,7 @@ fn layer_norm_impl<const FMA: bool>(
         for (o, &v) in o.iter_mut().zip(row) {
             *o = v - mean;
         }
-        let mut acc = [0.0f32; LANES];
-        let mut chunks = o.chunks_exact(LANES);
-        for c in &mut chunks {
-            for (a, &v) in acc.iter_mut().zip(c) {
-                *a = madd::<FMA>(v, v, *a);
-            }
-        }
-        let var = (acc.iter().sum::<f32>() + chunks.remainder().iter().map(|v| v * v).sum::<f32>())
-            / width as f32;
+        let var = dot::<FMA>(o, o) / width as f32;
         let inv = 1.0 / (var + eps).sqrt();
         for ((o, &g), &b) in o.iter_mut().zip(gain).zip(bias) {
             *o = madd::<FMA>(*o * inv, g, b);
@@ -251,13 +226,13 @@ fn avx2_fma() -> bool {
 /// Defines a public kernel that runs its `_impl` compiled with AVX2 + FMA when the CPU has
 /// them, and the baseline build otherwise.
 macro_rules! dispatch {
-    ($(#[$doc:meta])* $name:ident => $imp:ident ( $($arg:ident : $ty:ty),* )) => {
+    ($(#[$doc:meta])* $name:ident => $imp:ident ( $($arg:ident : $ty:ty),* ) $(-> $ret:ty)?) => {
         $(#[$doc])*
-        pub(crate) fn $name($($arg: $ty),*) {
+        pub(crate) fn $name($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2,fma")]
-                unsafe fn fast($($arg: $ty),*) {
+                unsafe fn fast($($arg: $ty),*) $(-> $ret)? {
                     $imp::<true>($($arg),*)
                 }
                 if avx2_fma() {
@@ -290,6 +265,11 @@ dispatch!(
         scores: &mut [f32],
         out: &mut [f32]
     )
+);
+dispatch!(
+    /// `Σ e^(x - shift)` over `x`, vectorised (the exponential of this module; -inf terms
+    /// count 0).
+    sum_exp => sum_exp_impl(x: &[f32], shift: f32) -> f64
 );
 dispatch!(
     /// The exact GELU, `x · Φ(x)`, in place.
