@@ -7,7 +7,7 @@
 //! or a whole token sequence at once (causal masking), and can return the cross-attention
 //! weights that word alignment reads.
 
-use crate::layers::{attention, Dense, Mlp, Norm, Rows};
+use crate::layers::{attention, Dense, Mlp, Norm, Rows, SelfAttention};
 use crate::WhisperError;
 
 type Res<T> = Result<T, WhisperError>;
@@ -15,12 +15,8 @@ type Res<T> = Result<T, WhisperError>;
 /// One decoder block.
 #[derive(Debug, Clone)]
 pub(crate) struct Block {
-    /// Layer norm before self-attention.
-    pub attn_norm: Norm,
-    /// Self-attention query, key and value projections side by side (`[d, 3d]`).
-    pub qkv: Dense,
-    /// Self-attention output projection.
-    pub out: Dense,
+    /// Self-attention projections.
+    pub attn: SelfAttention,
     /// Layer norm before cross-attention.
     pub cross_norm: Norm,
     /// Cross-attention query projection.
@@ -97,9 +93,7 @@ impl Decoder {
         }
         for (l, b) in self.blocks.iter().enumerate() {
             let name = |part: &str| format!("decoder block {l} {part}");
-            b.attn_norm.check(d, &name("attention norm"))?;
-            b.qkv.check(d, 3 * d, &name("attention projections"))?;
-            b.out.check(d, d, &name("attention output"))?;
+            b.attn.check(d, &name("attention"))?;
             b.cross_norm.check(d, &name("cross-attention norm"))?;
             for (layer, part) in [
                 (&b.cross_q, "cross-attention query"),
@@ -201,8 +195,7 @@ impl Decoder {
             self.blocks.iter().zip(&mut cache.layers).zip(&cross.layers)
         {
             // Self-attention over the cache and the new tokens.
-            b.attn_norm.apply(&x, &mut xn);
-            b.qkv.apply(&xn, t, &mut qkv, false);
+            b.attn.project(&x, t, &mut xn, &mut qkv);
             for row in qkv.chunks_exact(3 * d) {
                 ck.extend_from_slice(&row[d..2 * d]);
                 cv.extend_from_slice(&row[2 * d..]);
@@ -218,7 +211,7 @@ impl Decoder {
                 None,
                 &mut att,
             );
-            b.out.apply(&att, t, &mut x, true);
+            b.attn.out.apply(&att, t, &mut x, true);
 
             // Cross-attention over the encoder output.
             b.cross_norm.apply(&x, &mut xn);
@@ -276,9 +269,11 @@ mod tests {
             .map(|l| {
                 let s = 100 * (l + 1);
                 Block {
-                    attn_norm: norm(d, s),
-                    qkv: dense(3 * d, d, s + 2),
-                    out: dense(d, d, s + 4),
+                    attn: SelfAttention {
+                        norm: norm(d, s),
+                        qkv: dense(3 * d, d, s + 2),
+                        out: dense(d, d, s + 4),
+                    },
                     cross_norm: norm(d, s + 6),
                     cross_q: dense(d, d, s + 8),
                     cross_k: dense(d, d, s + 10),

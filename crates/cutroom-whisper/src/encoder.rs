@@ -6,7 +6,7 @@
 //! the second MLP layer add straight into the residual stream.
 
 use crate::kernels::gelu;
-use crate::layers::{attention, Conv, Dense, Mlp, Norm, Rows};
+use crate::layers::{attention, Conv, Mlp, Norm, Rows, SelfAttention};
 use crate::WhisperError;
 
 type Res<T> = Result<T, WhisperError>;
@@ -14,12 +14,8 @@ type Res<T> = Result<T, WhisperError>;
 /// One encoder block.
 #[derive(Debug, Clone)]
 pub(crate) struct Block {
-    /// Layer norm before attention.
-    pub attn_norm: Norm,
-    /// Query, key and value projections side by side (`[d, 3d]`).
-    pub qkv: Dense,
-    /// Attention output projection.
-    pub out: Dense,
+    /// Self-attention projections.
+    pub attn: SelfAttention,
     /// The MLP.
     pub mlp: Mlp,
 }
@@ -59,9 +55,7 @@ impl Encoder {
         self.conv2.check(d, d, "encoder convolution 2")?;
         for (l, b) in self.blocks.iter().enumerate() {
             let name = |part: &str| format!("encoder block {l} {part}");
-            b.attn_norm.check(d, &name("attention norm"))?;
-            b.qkv.check(d, 3 * d, &name("attention projections"))?;
-            b.out.check(d, d, &name("attention output"))?;
+            b.attn.check(d, &name("attention"))?;
             b.mlp.check(d, &name("MLP"))?;
         }
         self.norm.check(d, "encoder final norm")
@@ -97,13 +91,12 @@ impl Encoder {
         let mut att = vec![0.0f32; n * d];
         let mut hidden = vec![0.0f32; n * 4 * d];
         for b in &self.blocks {
-            b.attn_norm.apply(&x, &mut xn);
-            b.qkv.apply(&xn, n, &mut qkv, false);
+            b.attn.project(&x, n, &mut xn, &mut qkv);
             let dh = d / self.heads;
             let at = |offset| Rows::new(&qkv, 3 * d, offset, dh);
             let heads = (self.heads, d / self.heads);
             attention(at(0), at(d), at(2 * d), (n, n), heads, None, None, &mut att);
-            b.out.apply(&att, n, &mut x, true);
+            b.attn.out.apply(&att, n, &mut x, true);
             b.mlp.add_to(&mut x, n, &mut xn, &mut hidden);
         }
         self.norm.apply(&x, &mut xn);

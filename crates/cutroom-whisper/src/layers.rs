@@ -181,6 +181,34 @@ impl Norm {
     }
 }
 
+/// A block's pre-norm self-attention projections: the norm, the query, key and value
+/// projections side by side (`[d, 3d]`), and the output projection.
+#[derive(Debug, Clone)]
+pub(crate) struct SelfAttention {
+    /// Layer norm before attention.
+    pub norm: Norm,
+    /// Query, key and value projections side by side.
+    pub qkv: Dense,
+    /// Output projection.
+    pub out: Dense,
+}
+
+impl SelfAttention {
+    /// An error naming `what` unless the projections fit width `d`.
+    pub(crate) fn check(&self, d: usize, what: &str) -> Res<()> {
+        self.norm.check(d, &format!("{what} norm"))?;
+        self.qkv.check(d, 3 * d, &format!("{what} projections"))?;
+        self.out.check(d, d, &format!("{what} output"))
+    }
+
+    /// Normalises the `rows` rows of `x` into `xn` and projects them to queries, keys and
+    /// values, side by side in `qkv` (`[rows, 3d]`).
+    pub(crate) fn project(&self, x: &[f32], rows: usize, xn: &mut [f32], qkv: &mut [f32]) {
+        self.norm.apply(x, xn);
+        self.qkv.apply(xn, rows, qkv, false);
+    }
+}
+
 /// A block's pre-norm MLP: `x += fc2(GELU(fc1(norm(x))))`.
 #[derive(Debug, Clone)]
 pub(crate) struct Mlp {

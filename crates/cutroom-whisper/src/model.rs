@@ -5,8 +5,9 @@
 //! queries and values with bias and keys without, layer norm epsilon 1e-5, learned decoder
 //! positions and sinusoidal encoder positions (both read from the weights), and logits
 //! from the token embedding (greedy steps screen them in half precision and make the
-//! deciding ones exact). Weights are kept in f32 in the checkpoint's layout, on plain buffers that the network runs
-//! on directly; the public interface takes and returns candle tensors.
+//! deciding ones exact). Weights are kept in f32 in the checkpoint's layout, on plain
+//! buffers that the network runs on directly; the public interface takes and returns candle
+//! tensors.
 
 use std::collections::HashMap;
 
@@ -15,7 +16,7 @@ use candle_core::{DType, Device, Tensor, D};
 use crate::decoder::{self, Decoder};
 pub use crate::decoder::{CrossKv, KvCache};
 use crate::encoder::{self, Encoder};
-use crate::layers::{Conv, Dense, Mlp, Norm};
+use crate::layers::{Conv, Dense, Mlp, Norm, SelfAttention};
 use crate::vocab::{Screen, Vocab};
 use crate::WhisperError;
 
@@ -100,6 +101,16 @@ fn attention(src: &mut dyn WeightSource, n: &AttnNames) -> Res<AttnLayers> {
     })
 }
 
+/// Self-attention layers with the query, key and value projections fused.
+fn self_attention(src: &mut dyn WeightSource, n: &AttnNames) -> Res<SelfAttention> {
+    let a = attention(src, n)?;
+    Ok(SelfAttention {
+        norm: a.norm,
+        qkv: Dense::concat(&[a.q, a.k, a.v])?,
+        out: a.out,
+    })
+}
+
 fn mlp(src: &mut dyn WeightSource, (fc1, fc2, nm): &MlpNames) -> Res<Mlp> {
     Ok(Mlp {
         norm: norm(src, nm)?,
@@ -107,9 +118,6 @@ fn mlp(src: &mut dyn WeightSource, (fc1, fc2, nm): &MlpNames) -> Res<Mlp> {
         fc2: linear(src, fc2)?,
     })
 }
-
-/// The `encoder` argument of [`Naming`]'s methods.
-const ENCODER: bool = true;
 
 fn flat(t: Tensor) -> Res<Vec<f32>> {
     Ok(t.flatten_all()?.to_vec1()?)
@@ -137,12 +145,9 @@ impl Model {
         let (c2w, c2b) = naming.conv(2);
         let mut enc_blocks = Vec::new();
         for l in 0..dims.encoder_layers {
-            let a = attention(src, &naming.attn(true, l, false))?;
             enc_blocks.push(encoder::Block {
-                attn_norm: a.norm,
-                qkv: Dense::concat(&[a.q, a.k, a.v])?,
-                out: a.out,
-                mlp: mlp(src, &naming.mlp(ENCODER, l))?,
+                attn: self_attention(src, &naming.attn(true, l, false))?,
+                mlp: mlp(src, &naming.mlp(true, l))?,
             });
         }
         let encoder = Encoder {
@@ -157,18 +162,16 @@ impl Model {
         };
         let mut dec_blocks = Vec::new();
         for l in 0..dims.decoder_layers {
-            let a = attention(src, &naming.attn(false, l, false))?;
+            let attn = self_attention(src, &naming.attn(false, l, false))?;
             let c = attention(src, &naming.attn(false, l, true))?;
             dec_blocks.push(decoder::Block {
-                attn_norm: a.norm,
-                qkv: Dense::concat(&[a.q, a.k, a.v])?,
-                out: a.out,
+                attn,
                 cross_norm: c.norm,
                 cross_q: c.q,
                 cross_k: c.k,
                 cross_v: c.v,
                 cross_out: c.out,
-                mlp: mlp(src, &naming.mlp(!ENCODER, l))?,
+                mlp: mlp(src, &naming.mlp(false, l))?,
             });
         }
         let decoder = Decoder {
@@ -202,6 +205,13 @@ impl Model {
     pub fn cross_kv(&self, audio: &Tensor) -> Res<CrossKv> {
         let (frames, _) = audio.dims2()?;
         self.decoder.cross_kv(&flat(audio.clone())?, frames)
+    }
+
+    /// [`Model::encode`] then [`Model::cross_kv`] for a row-major `[n_mels, frames]` window,
+    /// without tensors in between.
+    pub(crate) fn window_kv(&self, mel: &[f32], frames: usize) -> Res<CrossKv> {
+        let (audio, n) = self.encoder.forward(mel, frames)?;
+        self.decoder.cross_kv(&audio, n)
     }
 
     /// Runs the decoder on `tokens` placed after the `cache`'s contents; returns the

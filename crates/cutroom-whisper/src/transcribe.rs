@@ -6,8 +6,6 @@
 
 use std::io::Write;
 
-use candle_core::Tensor;
-
 use crate::align::{align_words, Alignment};
 use crate::kernels::sum_exp;
 use crate::mel::{LogMel, HOP, SAMPLE_RATE, WINDOW_FRAMES};
@@ -250,10 +248,7 @@ impl Whisper {
                 let time_offset = seek as f64 / fps;
                 let segment_size = WINDOW_FRAMES.min(content - seek);
                 let window = mel.window(seek, segment_size);
-                let mel_t =
-                    Tensor::from_vec(window, (mel.n_mels, WINDOW_FRAMES), &crate::model::cpu())?;
-                let audio = self.model.encode(&mel_t)?;
-                let cross = self.model.cross_kv(&audio)?;
+                let cross = self.model.window_kv(&window, WINDOW_FRAMES)?;
 
                 if language.is_none() {
                     language = Some(self.detect_language(&cross)?);
