@@ -34,6 +34,14 @@ fn flat_clip(path: &Path, colour: &str) {
     assert!(ok.success());
 }
 
+/// `dir/red.mp4` and `dir/blue.mp4`, two seconds of each colour.
+fn red_and_blue(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (red, blue) = (dir.join("red.mp4"), dir.join("blue.mp4"));
+    flat_clip(&red, "0xE01010");
+    flat_clip(&blue, "0x1010E0");
+    (red, blue)
+}
+
 fn clip(path: &Path, from: i64, len: i64) -> Item {
     clip_named(&path.display().to_string(), from, len)
 }
@@ -75,9 +83,7 @@ fn close(a: [u8; 3], b: [u8; 3]) -> bool {
 #[test]
 fn a_dissolve_plays_as_a_cross_fade_with_the_renderers_weights() {
     let dir = tempfile::tempdir().unwrap();
-    let (red, blue) = (dir.path().join("red.mp4"), dir.path().join("blue.mp4"));
-    flat_clip(&red, "0xE01010");
-    flat_clip(&blue, "0x1010E0");
+    let (red, blue) = red_and_blue(dir.path());
     // Red for 40 frames, a 10-frame dissolve centred on the cut, blue for 40 frames.
     let mut tl = Timeline::new("dissolve", Rate::FPS_25);
     let mut v = Track::new("V1", TrackKind::Video);
@@ -125,9 +131,7 @@ fn is_blue(p: [u8; 3]) -> bool {
 #[test]
 fn a_clip_on_v2_shows_over_v1_where_it_is_and_v1_shows_elsewhere() {
     let dir = tempfile::tempdir().unwrap();
-    let (red, blue) = (dir.path().join("red.mp4"), dir.path().join("blue.mp4"));
-    flat_clip(&red, "0xE01010");
-    flat_clip(&blue, "0x1010E0");
+    let (red, blue) = red_and_blue(dir.path());
     // V1: red for 50 frames. V2: a 10-frame gap, then 20 frames of blue.
     let mut tl = Timeline::new("two tracks", Rate::FPS_25);
     let mut v1 = Track::new("V1", TrackKind::Video);
