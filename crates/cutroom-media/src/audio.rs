@@ -8,7 +8,7 @@ use ffmpeg_next as ffmpeg;
 use ffmpeg_next::software::resampling;
 use ffmpeg_next::util::channel_layout::ChannelLayout;
 
-use crate::ffio::{self, ReadOutcome};
+use crate::ffio;
 use crate::MediaError;
 
 /// The samples an [`AudioReader`] should produce.
@@ -63,11 +63,7 @@ const MAX_CHANNELS: u16 = 64;
 /// After an error the reader is finished until the next successful seek.
 pub struct AudioReader {
     path: PathBuf,
-    input: ffmpeg::format::context::Input,
-    stream_index: usize,
-    time_base: ffmpeg::Rational,
-    origin: i64,
-    end_ticks: Option<i64>,
+    demux: ffio::Demuxer,
     decoder: ffmpeg::decoder::Audio,
     output: AudioOutput,
     out_layout: ChannelLayout,
@@ -75,15 +71,12 @@ pub struct AudioReader {
     decoded: ffmpeg::frame::Audio,
     converted: Option<ffmpeg::frame::Audio>,
     converted_cap: usize,
-    packet: ffmpeg::Packet,
-    demux_eof: bool,
     flushed: bool,
     finished: bool,
     /// Position of the next output sample, once known.
     position: Option<i64>,
     /// Drop output before this position (set by seeking).
     discard_before: Option<i64>,
-    last_packet_end: Option<i64>,
 }
 
 // SAFETY: all FFmpeg objects are owned exclusively by the reader and used through `&mut self`
@@ -119,6 +112,7 @@ impl AudioReader {
         }
         let input = ffio::open_input(path)?;
         let setup = ffio::StreamSetup::best(&input, path, ffmpeg::media::Type::Audio, "audio")?;
+        let demux = ffio::Demuxer::new(input, &setup);
         let decoder = setup
             .codec
             .decoder()
@@ -126,11 +120,7 @@ impl AudioReader {
             .map_err(|e| ffio::open_error(path, "audio", setup.codec_id, e))?;
         Ok(AudioReader {
             path: owned(),
-            input,
-            stream_index: setup.index,
-            time_base: setup.time_base,
-            origin: setup.origin,
-            end_ticks: setup.end_ticks,
+            demux,
             decoder,
             output,
             out_layout: ChannelLayout::default(i32::from(output.channels)),
@@ -138,13 +128,10 @@ impl AudioReader {
             decoded: ffmpeg::frame::Audio::empty(),
             converted: None,
             converted_cap: 0,
-            packet: ffmpeg::Packet::empty(),
-            demux_eof: false,
             flushed: false,
             finished: false,
             position: None,
             discard_before: None,
-            last_packet_end: None,
         })
     }
 
@@ -191,35 +178,24 @@ impl AudioReader {
         }
         let out_rate = Rate::new(i64::from(self.output.sample_rate), 1)
             .map_err(|e| self.seek_error(e.to_string()))?;
-        let target =
-            ffio::units_to_ticks_floor(n, out_rate, self.time_base).saturating_add(self.origin);
+        let target = ffio::units_to_ticks_floor(n, out_rate, self.demux.time_base)
+            .saturating_add(self.demux.origin);
         // Pre-roll: start decoding a little early so that codecs with overlapping frames
         // (AAC, MP3, Opus) have settled by the target; the surplus is trimmed.
-        let preroll =
-            ffio::units_to_ticks_floor(1, Rate::new(10, 1).unwrap_or(out_rate), self.time_base);
-        let ts = target.saturating_sub(preroll);
-        // SAFETY: the context is open; seeks to a position at or before `ts`.
-        let ret = unsafe {
-            ffmpeg::ffi::avformat_seek_file(
-                self.input.as_mut_ptr(),
-                self.stream_index as i32,
-                i64::MIN,
-                ts,
-                ts,
-                0,
-            )
-        };
-        if ret < 0 {
-            return Err(self.seek_error(ffio::describe(ffmpeg::Error::from(ret))));
+        let preroll = ffio::units_to_ticks_floor(
+            1,
+            Rate::new(10, 1).unwrap_or(out_rate),
+            self.demux.time_base,
+        );
+        if let Err(e) = self.demux.seek(target.saturating_sub(preroll)) {
+            return Err(self.seek_error(ffio::describe(e)));
         }
         self.decoder.flush();
         self.resampler = None;
-        self.demux_eof = false;
         self.flushed = false;
         self.finished = false;
         self.position = None;
         self.discard_before = Some(n);
-        self.last_packet_end = None;
         Ok(())
     }
 
@@ -265,43 +241,21 @@ impl AudioReader {
                     return Ok(Some(chunk));
                 }
                 Err(ffmpeg::Error::Eof) => {
-                    self.check_complete()?;
+                    self.demux.check_complete(&self.path, "audio")?;
                     self.flushed = true;
                     return self.flush_resampler();
                 }
                 Err(e) if ffio::is_again(&e) => {}
                 Err(e) => return Err(self.decode_error(e)),
             }
-            if self.demux_eof {
+            if self.demux.at_end() {
                 self.flushed = true;
                 return self.flush_resampler();
             }
-            loop {
-                match ffio::read_packet(&mut self.input, &mut self.packet, &self.path)? {
-                    ReadOutcome::Packet => {
-                        if self.packet.stream() != self.stream_index {
-                            continue;
-                        }
-                        if let Some(p) = self.packet.pts().or(self.packet.dts()) {
-                            let end = p.saturating_add(self.packet.duration().max(0));
-                            self.last_packet_end =
-                                Some(self.last_packet_end.map_or(end, |e| e.max(end)));
-                        }
-                        match self.decoder.send_packet(&self.packet) {
-                            Ok(()) => {}
-                            Err(e) => return Err(self.decode_error(e)),
-                        }
-                        break;
-                    }
-                    ReadOutcome::Eof => {
-                        self.demux_eof = true;
-                        match self.decoder.send_eof() {
-                            Ok(()) | Err(ffmpeg::Error::Eof) => {}
-                            Err(e) => return Err(self.decode_error(e)),
-                        }
-                        break;
-                    }
-                }
+            match self.demux.feed(&mut self.decoder, &self.path) {
+                Ok(()) => {}
+                Err(ffio::FeedError::Read(e)) => return Err(e),
+                Err(ffio::FeedError::Decode(e)) => return Err(self.decode_error(e)),
             }
         }
     }
@@ -314,27 +268,6 @@ impl AudioReader {
                 None => ffio::describe_decode(e),
             },
         }
-    }
-
-    fn check_complete(&self) -> Result<(), MediaError> {
-        let (Some(end), Some(last)) = (self.end_ticks, self.last_packet_end) else {
-            return Ok(());
-        };
-        let slack =
-            ffio::units_to_ticks_floor(1, Rate::new(2, 1).unwrap_or(Rate::FPS_25), self.time_base);
-        if last.saturating_add(slack) < end {
-            let rate = ffio::tick_rate(self.time_base).unwrap_or(Rate::MILLIS);
-            let secs = |t: i64| RationalTime::new(t.saturating_sub(self.origin), rate).to_seconds();
-            return Err(MediaError::EndedEarly {
-                path: self.path.clone(),
-                reason: format!(
-                    "audio data stops at {:.3} s but the container declares {:.3} s",
-                    secs(last),
-                    secs(end)
-                ),
-            });
-        }
-        Ok(())
     }
 
     /// Ensures an output frame with room for `samples` sample frames.
@@ -512,7 +445,13 @@ impl AudioReader {
         self.decoded
             .timestamp()
             .or(self.decoded.pts())
-            .and_then(|t| ffio::ticks_to_units(t.saturating_sub(self.origin), self.time_base, rate))
+            .and_then(|t| {
+                ffio::ticks_to_units(
+                    t.saturating_sub(self.demux.origin),
+                    self.demux.time_base,
+                    rate,
+                )
+            })
             .unwrap_or(0)
     }
 }

@@ -1,5 +1,6 @@
 //! Internal FFmpeg plumbing shared by the probe and the readers: one-time initialisation,
-//! opening an input with clear errors, rational conversions and packet reading.
+//! opening an input with clear errors, rational conversions, packet reading and the
+//! demuxing half of a reader ([`Demuxer`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -291,4 +292,146 @@ pub(crate) fn libc_eagain() -> i32 {
 /// Is this the decoder's "send more input" / "no output yet" answer?
 pub(crate) fn is_again(e: &ffmpeg::Error) -> bool {
     matches!(e, ffmpeg::Error::Other { errno } if *errno == libc_eagain())
+}
+
+/// Why [`Demuxer::feed`] could not hand the decoder its next input.
+pub(crate) enum FeedError {
+    /// Reading the file failed.
+    Read(MediaError),
+    /// The decoder refused the packet (or the end-of-stream signal).
+    Decode(ffmpeg::Error),
+}
+
+/// The demuxing half of a reader: the open input, the stream being decoded, one reusable
+/// packet, and what the packets read so far have shown (whether the demuxer is done, how far
+/// the stream's data reaches), so that a stream shorter than its container declares is
+/// reported instead of silently ending early.
+pub(crate) struct Demuxer {
+    /// The open input.
+    pub(crate) input: ffmpeg::format::context::Input,
+    /// Index of the decoded stream.
+    pub(crate) stream_index: usize,
+    /// Time base of the stream's timestamps.
+    pub(crate) time_base: ffmpeg::Rational,
+    /// The time base as a rate (ticks per second).
+    pub(crate) tick_rate: Rate,
+    /// Timestamp of the stream's start.
+    pub(crate) origin: i64,
+    end_ticks: Option<i64>,
+    packet: ffmpeg::Packet,
+    eof: bool,
+    last_packet_end: Option<i64>,
+}
+
+impl Demuxer {
+    /// Demuxes the stream `setup` describes from `input`.
+    pub(crate) fn new(input: ffmpeg::format::context::Input, setup: &StreamSetup) -> Demuxer {
+        Demuxer {
+            input,
+            stream_index: setup.index,
+            time_base: setup.time_base,
+            tick_rate: setup.tick_rate,
+            origin: setup.origin,
+            end_ticks: setup.end_ticks,
+            packet: ffmpeg::Packet::empty(),
+            eof: false,
+            last_packet_end: None,
+        }
+    }
+
+    /// Has the end of the file been reached (and the decoder told so)?
+    pub(crate) fn at_end(&self) -> bool {
+        self.eof
+    }
+
+    /// Sends the stream's next packet to `decoder`, skipping other streams' packets; at the
+    /// end of the file, sends the end-of-stream signal instead.
+    pub(crate) fn feed(
+        &mut self,
+        decoder: &mut ffmpeg::decoder::Opened,
+        path: &Path,
+    ) -> Result<(), FeedError> {
+        loop {
+            match read_packet(&mut self.input, &mut self.packet, path).map_err(FeedError::Read)? {
+                ReadOutcome::Packet => {
+                    if self.packet.stream() != self.stream_index {
+                        continue;
+                    }
+                    if let Some(p) = self.packet.pts().or(self.packet.dts()) {
+                        let end = p.saturating_add(self.packet.duration().max(0));
+                        self.last_packet_end =
+                            Some(self.last_packet_end.map_or(end, |e| e.max(end)));
+                    }
+                    return decoder.send_packet(&self.packet).map_err(FeedError::Decode);
+                }
+                ReadOutcome::Eof => {
+                    self.eof = true;
+                    return match decoder.send_eof() {
+                        Ok(()) | Err(ffmpeg::Error::Eof) => Ok(()),
+                        Err(e) => Err(FeedError::Decode(e)),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Seeks to the keyframe at or before `ts` (in the stream's time base) and forgets what
+    /// the packets showed so far. The caller flushes its decoder.
+    pub(crate) fn seek(&mut self, ts: i64) -> Result<(), ffmpeg::Error> {
+        // SAFETY: the context is open; seeks within one stream's time base to a position at
+        // or before `ts` (max_ts = ts).
+        let ret = unsafe {
+            ffmpeg::ffi::avformat_seek_file(
+                self.input.as_mut_ptr(),
+                self.stream_index as i32,
+                i64::MIN,
+                ts,
+                ts,
+                0,
+            )
+        };
+        if ret < 0 {
+            // Some demuxers only implement the older API: retry with it.
+            // SAFETY: as above.
+            let ret2 = unsafe {
+                ffmpeg::ffi::av_seek_frame(
+                    self.input.as_mut_ptr(),
+                    self.stream_index as i32,
+                    ts,
+                    ffmpeg::ffi::AVSEEK_FLAG_BACKWARD,
+                )
+            };
+            if ret2 < 0 {
+                return Err(ffmpeg::Error::from(ret));
+            }
+        }
+        self.eof = false;
+        self.last_packet_end = None;
+        Ok(())
+    }
+
+    /// At the end of the stream: did the packets reach the length the container declares?
+    /// `kind` ("audio" or "video") names the data in the error.
+    pub(crate) fn check_complete(&self, path: &Path, kind: &str) -> Result<(), MediaError> {
+        let (Some(end), Some(last)) = (self.end_ticks, self.last_packet_end) else {
+            return Ok(());
+        };
+        // Allow half a second of slack for muxers whose declared duration is approximate.
+        let slack =
+            units_to_ticks_floor(1, Rate::new(2, 1).unwrap_or(Rate::FPS_25), self.time_base);
+        if last.saturating_add(slack) < end {
+            let secs = |t: i64| {
+                RationalTime::new(t.saturating_sub(self.origin), self.tick_rate).to_seconds()
+            };
+            return Err(MediaError::EndedEarly {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "{kind} data stops at {:.3} s but the container declares {:.3} s",
+                    secs(last),
+                    secs(end)
+                ),
+            });
+        }
+        Ok(())
+    }
 }

@@ -7,7 +7,7 @@ use cutroom_timeline::{Rate, RationalTime};
 use ffmpeg_next as ffmpeg;
 use ffmpeg_next::software::scaling;
 
-use crate::ffio::{self, ReadOutcome};
+use crate::ffio;
 use crate::MediaError;
 
 /// Pixel layout of the frames a [`VideoReader`] hands out.
@@ -130,13 +130,8 @@ enum Pending {
 /// is finished (the iterator yields `None`) until the next successful seek.
 pub struct VideoReader {
     path: PathBuf,
-    input: ffmpeg::format::context::Input,
-    stream_index: usize,
-    time_base: ffmpeg::Rational,
-    tick_rate: Rate,
+    demux: ffio::Demuxer,
     rate: Rate,
-    origin: i64,
-    end_ticks: Option<i64>,
     decoder: ffmpeg::decoder::Video,
     output: VideoOutput,
     out_w: u32,
@@ -144,12 +139,9 @@ pub struct VideoReader {
     scaler: Option<(scaling::Context, (ffmpeg::format::Pixel, u32, u32))>,
     decoded: ffmpeg::frame::Video,
     scaled: ffmpeg::frame::Video,
-    packet: ffmpeg::Packet,
-    demux_eof: bool,
     finished: bool,
     pending: Pending,
     last_index: Option<i64>,
-    last_packet_end: Option<i64>,
     frame_count: Option<i64>,
 }
 
@@ -199,6 +191,8 @@ impl VideoReader {
             reason: "the video stream declares no frame rate".into(),
         })?;
         let codec_id = setup.codec_id;
+        let frame_count = setup.frames;
+        let demux = ffio::Demuxer::new(input, &setup);
         let mut ctx = setup.codec;
         ctx.set_threading(ffmpeg::threading::Config {
             kind: ffmpeg::threading::Type::Frame,
@@ -236,13 +230,8 @@ impl VideoReader {
 
         Ok(VideoReader {
             path: owned(),
-            input,
-            stream_index: setup.index,
-            time_base: setup.time_base,
-            tick_rate: setup.tick_rate,
+            demux,
             rate,
-            origin: setup.origin,
-            end_ticks: setup.end_ticks,
             decoder,
             output,
             out_w,
@@ -250,13 +239,10 @@ impl VideoReader {
             scaler: None,
             decoded: ffmpeg::frame::Video::empty(),
             scaled: ffmpeg::frame::Video::empty(),
-            packet: ffmpeg::Packet::empty(),
-            demux_eof: false,
             finished: false,
             pending: Pending::None,
             last_index: None,
-            last_packet_end: None,
-            frame_count: setup.frames,
+            frame_count,
         })
     }
 
@@ -337,12 +323,15 @@ impl VideoReader {
         if n < 0 {
             return Err(self.seek_error(format!("frame {n} is negative")));
         }
-        let target =
-            ffio::units_to_ticks_floor(n, self.rate, self.time_base).saturating_add(self.origin);
+        let target = ffio::units_to_ticks_floor(n, self.rate, self.demux.time_base)
+            .saturating_add(self.demux.origin);
         // Back off further each time the demuxer lands after the target.
-        let one_second =
-            ffio::units_to_ticks_floor(1, Rate::new(1, 1).unwrap_or(self.rate), self.time_base)
-                .max(1);
+        let one_second = ffio::units_to_ticks_floor(
+            1,
+            Rate::new(1, 1).unwrap_or(self.rate),
+            self.demux.time_base,
+        )
+        .max(1);
         let mut back = 0i64;
         for attempt in 0..6 {
             let ts = if attempt == 5 {
@@ -378,7 +367,7 @@ impl VideoReader {
                     };
                 }
                 Ok(None) => {
-                    if ts == i64::MIN || target <= self.origin {
+                    if ts == i64::MIN || target <= self.demux.origin {
                         self.finished = true;
                         return Err(self.seek_error(format!("frame {n}: the stream has no frames")));
                     }
@@ -407,39 +396,13 @@ impl VideoReader {
     }
 
     fn raw_seek(&mut self, ts: i64) -> Result<(), MediaError> {
-        // SAFETY: the context is open; seeking within one stream's time base to a keyframe at
-        // or before `ts` (max_ts = ts).
-        let ret = unsafe {
-            ffmpeg::ffi::avformat_seek_file(
-                self.input.as_mut_ptr(),
-                self.stream_index as i32,
-                i64::MIN,
-                ts,
-                ts,
-                0,
-            )
-        };
-        if ret < 0 {
-            // Some demuxers only implement the older API: retry with it.
-            // SAFETY: as above.
-            let ret2 = unsafe {
-                ffmpeg::ffi::av_seek_frame(
-                    self.input.as_mut_ptr(),
-                    self.stream_index as i32,
-                    ts,
-                    ffmpeg::ffi::AVSEEK_FLAG_BACKWARD,
-                )
-            };
-            if ret2 < 0 {
-                return Err(self.seek_error(ffio::describe(ffmpeg::Error::from(ret))));
-            }
+        if let Err(e) = self.demux.seek(ts) {
+            return Err(self.seek_error(ffio::describe(e)));
         }
         self.decoder.flush();
-        self.demux_eof = false;
         self.finished = false;
         self.pending = Pending::None;
         self.last_index = None;
-        self.last_packet_end = None;
         Ok(())
     }
 
@@ -454,51 +417,20 @@ impl VideoReader {
                     return Ok(Some(index));
                 }
                 Err(ffmpeg::Error::Eof) => {
-                    self.check_complete()?;
+                    self.demux.check_complete(&self.path, "video")?;
                     return Ok(None);
                 }
                 Err(e) if ffio::is_again(&e) => {}
                 Err(e) => return Err(self.decode_error(e)),
             }
-            if self.demux_eof {
+            if self.demux.at_end() {
                 // Decoder drained without reporting EOF: treat as end.
                 return Ok(None);
             }
-            // Feed one packet of our stream (or EOF).
-            loop {
-                match ffio::read_packet(&mut self.input, &mut self.packet, &self.path)? {
-                    ReadOutcome::Packet => {
-                        if self.packet.stream() != self.stream_index {
-                            continue;
-                        }
-                        if let Some(p) = self.packet.pts().or(self.packet.dts()) {
-                            let end = p.saturating_add(self.packet.duration().max(0));
-                            self.last_packet_end =
-                                Some(self.last_packet_end.map_or(end, |e| e.max(end)));
-                        }
-                        match self.decoder.send_packet(&self.packet) {
-                            Ok(()) => {}
-                            Err(e) if ffio::is_again(&e) => {
-                                // Decoder full: should not happen after EAGAIN from receive;
-                                // drop nothing, retry receiving first.
-                                return Err(MediaError::Decode {
-                                    path: self.path.clone(),
-                                    reason: "decoder refused input while having no output".into(),
-                                });
-                            }
-                            Err(e) => return Err(self.decode_error(e)),
-                        }
-                        break;
-                    }
-                    ReadOutcome::Eof => {
-                        self.demux_eof = true;
-                        match self.decoder.send_eof() {
-                            Ok(()) | Err(ffmpeg::Error::Eof) => {}
-                            Err(e) => return Err(self.decode_error(e)),
-                        }
-                        break;
-                    }
-                }
+            match self.demux.feed(&mut self.decoder, &self.path) {
+                Ok(()) => {}
+                Err(ffio::FeedError::Read(e)) => return Err(e),
+                Err(ffio::FeedError::Decode(e)) => return Err(self.decode_error(e)),
             }
         }
     }
@@ -514,37 +446,15 @@ impl VideoReader {
         }
     }
 
-    /// At the end of the stream: did the packets reach the length the container declares?
-    fn check_complete(&self) -> Result<(), MediaError> {
-        let (Some(end), Some(last)) = (self.end_ticks, self.last_packet_end) else {
-            return Ok(());
-        };
-        // Allow half a second of slack for muxers whose declared duration is approximate.
-        let slack =
-            ffio::units_to_ticks_floor(1, Rate::new(2, 1).unwrap_or(self.rate), self.time_base);
-        if last.saturating_add(slack) < end {
-            let secs = |t: i64| {
-                RationalTime::new(t.saturating_sub(self.origin), self.tick_rate).to_seconds()
-            };
-            return Err(MediaError::EndedEarly {
-                path: self.path.clone(),
-                reason: format!(
-                    "video data stops at {:.3} s but the container declares {:.3} s",
-                    secs(last),
-                    secs(end)
-                ),
-            });
-        }
-        Ok(())
-    }
-
     fn index_of_decoded(&self) -> i64 {
         let ts = self.decoded.timestamp().or(self.decoded.pts());
         match ts {
-            Some(t) => {
-                ffio::ticks_to_units(t.saturating_sub(self.origin), self.time_base, self.rate)
-                    .unwrap_or_else(|| self.last_index.map_or(0, |i| i + 1))
-            }
+            Some(t) => ffio::ticks_to_units(
+                t.saturating_sub(self.demux.origin),
+                self.demux.time_base,
+                self.rate,
+            )
+            .unwrap_or_else(|| self.last_index.map_or(0, |i| i + 1)),
             None => self.last_index.map_or(0, |i| i + 1),
         }
     }
@@ -611,7 +521,7 @@ impl VideoReader {
         }
         let pts = self.decoded.timestamp().or(self.decoded.pts());
         let time = match pts {
-            Some(t) => RationalTime::new(t.saturating_sub(self.origin), self.tick_rate),
+            Some(t) => RationalTime::new(t.saturating_sub(self.demux.origin), self.demux.tick_rate),
             None => RationalTime::new(index, self.rate),
         };
         Ok(VideoFrame {

@@ -175,6 +175,52 @@ fn truncated_faststart_mp4_ends_with_an_error_after_the_frames_it_has() {
 }
 
 #[test]
+fn truncated_audio_ends_with_an_error_after_the_samples_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    // PCM in a QuickTime file with its index first: the index declares the length, and a
+    // cut at a whole sample leaves the data that is still there decodable, so the only fault
+    // is the missing second half.
+    let clip = dir.path().join("short.mov");
+    common::lavfi(
+        &["sine=frequency=440:sample_rate=48000:duration=10"],
+        &[
+            "-c:a",
+            "pcm_s16le",
+            "-movflags",
+            "+faststart",
+            clip.to_str().unwrap(),
+        ],
+    );
+    let bytes = std::fs::read(&clip).unwrap();
+    std::fs::write(&clip, &bytes[..bytes.len() / 4 * 2]).unwrap();
+    let output = AudioOutput {
+        sample_rate: 16000,
+        channels: 1,
+    };
+    let mut reader = AudioReader::open(&clip, output).unwrap();
+    let mut samples = 0;
+    let err = loop {
+        match reader.next() {
+            Some(Ok(chunk)) => samples += chunk.frames(),
+            Some(Err(e)) => break e,
+            None => panic!("a truncated stream must not end cleanly ({samples} samples)"),
+        }
+    };
+    // About half of the 10 s arrives before the error.
+    assert!(
+        (3 * 16000..7 * 16000).contains(&samples),
+        "{samples} samples before the error"
+    );
+    assert!(matches!(err, MediaError::EndedEarly { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("short.mov") && msg.contains("audio data stops at"),
+        "{msg}"
+    );
+    assert!(reader.next().is_none(), "the iterator ends after the error");
+}
+
+#[test]
 fn corrupted_middle_ends_without_hanging_or_panicking() {
     let dir = tempfile::tempdir().unwrap();
     let clip = barcode_clip(
