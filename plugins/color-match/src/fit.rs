@@ -15,6 +15,7 @@ use cutroom_color::{
 };
 use serde_json::{json, Value};
 
+use crate::joint::JointHistogram;
 use crate::linalg::{self, Mat3};
 
 /// A transfer method.
@@ -26,7 +27,9 @@ pub enum Method {
     ReinhardOklab,
     /// Monge–Kantorovich linear transfer of the mean and covariance (Pitié and Kokaram).
     Mkl,
-    /// Per-channel histogram matching.
+    /// Per-channel histogram matching. Its fitted bake ([`ColorModel::bake_fitted`]) follows
+    /// the reference's joint histogram where a grade merged levels of a channel, so that the
+    /// other channels decide which of the merged levels a color came from.
     Histogram,
     /// Histogram matching, then MKL, then histogram matching again.
     HmMklHm,
@@ -43,10 +46,10 @@ pub const REFINE_ITERATIONS: usize = 12;
 pub const REFINE_SAMPLES: usize = 200_000;
 
 /// Shot pixels the least-squares bake ([`ColorModel::bake_fitted`]) fits the lattice to.
-pub const BAKE_FIT_SAMPLES: usize = 100_000;
+pub const BAKE_FIT_SAMPLES: usize = 200_000;
 
 /// Richardson iterations of the least-squares bake.
-pub const BAKE_FIT_ITERATIONS: usize = 6;
+pub const BAKE_FIT_ITERATIONS: usize = 12;
 
 /// Weight, in pixels, of each lattice point's sampled value in the least-squares bake.
 pub const BAKE_FIT_PRIOR: f64 = 4.0;
@@ -566,6 +569,9 @@ pub enum FitError {
 pub struct ColorModel {
     options: FitOptions,
     stages: Vec<Stage>,
+    /// For per-channel histogram matching: the reference's joint histogram, which the
+    /// fitted bake follows where it knows more than the curves.
+    joint: Option<JointHistogram>,
     source_frames: usize,
     reference_frames: usize,
 }
@@ -646,9 +652,12 @@ impl ColorModel {
                 stages.push(stage);
             }
         }
+        let joint = (options.method == Method::Histogram)
+            .then(|| JointHistogram::new(source.pixels(), reference.pixels()));
         Ok(ColorModel {
             options: options.clone(),
             stages,
+            joint,
             source_frames: source.frames(),
             reference_frames: reference.frames(),
         })
@@ -668,7 +677,11 @@ impl ColorModel {
     /// (less on skin tones when protected) in linear light, highlights rolled off when
     /// protected, clipped to 0–1.
     pub fn map(&self, rgb: [f32; 3]) -> [f32; 3] {
-        let target = self.raw(rgb);
+        self.finish(rgb, self.raw(rgb))
+    }
+
+    /// Blends `rgb` towards the method's `target` for it as [`ColorModel::map`] does.
+    fn finish(&self, rgb: [f32; 3], target: [f32; 3]) -> [f32; 3] {
         let mut amount = self.options.strength;
         if self.options.protect_skin {
             amount *= 1.0 - 0.8 * skin_likelihood(rgb);
@@ -732,7 +745,10 @@ impl ColorModel {
     /// values are refined by least squares so that the LUT *as interpolated* (tetrahedral,
     /// as applied everywhere) follows the mapping where `shot`'s pixels lie, instead of only
     /// at the lattice points. A curved mapping then loses far less between lattice points;
-    /// points that no shot color uses keep their sampled values.
+    /// points that no shot color uses keep their sampled values. For [`Method::Histogram`]
+    /// the fit follows, for each shot color, the mean reference color of the joint-histogram
+    /// cells its levels are coupled with, where the reference has any (see `joint.rs`).
+    /// `shot` should be the samples the model was fitted from.
     pub fn bake_fitted(&self, shot: &Samples) -> ColorTransform {
         let mut lut = self.bake();
         let pixels: Vec<[f32; 3]> = shot
@@ -741,7 +757,13 @@ impl ColorModel {
             .step_by(shot.len().div_ceil(BAKE_FIT_SAMPLES).max(1))
             .copied()
             .collect();
-        let targets: Vec<[f32; 3]> = pixels.iter().map(|p| self.map(*p)).collect();
+        let targets: Vec<[f32; 3]> = pixels
+            .iter()
+            .map(|p| match self.joint.as_ref().and_then(|j| j.target(*p)) {
+                Some(t) => self.finish(*p, t),
+                None => self.map(*p),
+            })
+            .collect();
         // Each pixel's four lattice points and weights: fixed, since only the values move.
         let corners: Vec<[(usize, f64); 4]> = pixels
             .iter()
@@ -914,6 +936,52 @@ mod tests {
             let out = model.map([v.powf(1.6); 3]);
             assert!((out[0] - v).abs() < 0.01, "{v}: {out:?}");
         }
+    }
+
+    #[test]
+    fn the_histogram_bake_restores_levels_a_squeeze_merged() {
+        // Green halved on 8-bit data merges its levels pairwise: per-channel curves cannot
+        // tell which of two levels a merged one came from, the reference's joint histogram
+        // (green equals red there) can.
+        let frame = |f: &dyn Fn(u8, u8) -> [u8; 3]| {
+            let mut data = Vec::new();
+            for y in 0..128u8 {
+                for x in 0..=255u8 {
+                    data.extend_from_slice(&f(x, y));
+                    data.push(255);
+                }
+            }
+            let mut s = Samples::new();
+            s.add_frame(&data, 4, usize::MAX);
+            s
+        };
+        let reference = frame(&|x, y| [x, x, y % 16 * 16]);
+        let source = frame(&|x, y| [x, x / 2, y % 16 * 16]);
+        let options = FitOptions {
+            method: Method::Histogram,
+            ..FitOptions::default()
+        };
+        let model = ColorModel::fit(&source, &reference, &options).unwrap();
+        let level_error = |lut: &ColorTransform| {
+            let mut worst = 0.0f32;
+            let mut total = 0.0f32;
+            for (s, r) in source.pixels().iter().zip(reference.pixels()) {
+                let out = cutroom_color::eval_lut_with(lut, *s, Interpolation::Tetrahedral);
+                for c in 0..3 {
+                    let e = ((out[c] - r[c]) * 255.0).round().abs();
+                    worst = worst.max(e);
+                    total += e;
+                }
+            }
+            (worst, total / source.len() as f32)
+        };
+        let (worst, mean) = level_error(&model.bake_fitted(&source));
+        let (_, sampled_mean) = level_error(&model.bake());
+        assert!(worst <= 1.0, "worst error {worst} levels");
+        assert!(
+            mean < sampled_mean / 4.0,
+            "mean error {mean} levels, sampled bake {sampled_mean}"
+        );
     }
 
     #[test]

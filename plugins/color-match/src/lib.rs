@@ -9,15 +9,17 @@
 //! applied by `cutroom_color::apply_lut_rgba8`.
 //!
 //! Methods (`method` parameter): Reinhard mean/std transfer in CIELAB or Oklab, Monge–
-//! Kantorovich linear (MKL) transfer of the covariance, per-channel histogram matching, and
-//! histogram → MKL → histogram, and `combined` (default): histogram → MKL → histogram refined
-//! by a few iterations of iterative distribution transfer along rotated axes. Options: `strength` (blend 0–1, in
-//! linear light), `protect_skin`, `protect_highlights`, `lut_size`, `frames`.
+//! Kantorovich linear (MKL) transfer of the covariance, per-channel histogram matching (whose
+//! LUT bake tells merged levels apart by the reference's joint histogram), histogram → MKL →
+//! histogram, and `combined` (default): histogram → MKL → histogram refined by a few
+//! iterations of iterative distribution transfer along rotated axes. Options: `strength`
+//! (blend 0–1, in linear light), `protect_skin`, `protect_highlights`, `lut_size`, `frames`.
 //!
 //! Input is assumed to be Rec.709 primaries with the sRGB transfer function (8-bit RGB as
 //! decoded from Rec.709 video); see [`fit`] for the space each method works in.
 
 pub mod fit;
+mod joint;
 mod linalg;
 
 use cutroom_plugin::prelude::*;
