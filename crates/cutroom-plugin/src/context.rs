@@ -308,13 +308,11 @@ impl Context {
         let Some(request) = self.reads.audio else {
             return AudioStream::failed(PluginError::Undeclared { what: "audio" });
         };
-        match self.source.open_audio(&request, self.meta.range) {
-            Ok(inner) => AudioStream {
-                inner: Some(inner),
-                pending: None,
-                cancel: self.cancel.clone(),
-            },
-            Err(e) => AudioStream::failed(e.into()),
+        AudioStream {
+            guard: Guarded::open(
+                self.source.open_audio(&request, self.meta.range),
+                &self.cancel,
+            ),
         }
     }
 
@@ -369,31 +367,75 @@ fn open_video(
     range: TimeRange,
     cancel: &CancelToken,
 ) -> FrameStream {
-    match source.open_video(request, range) {
-        Ok(inner) => FrameStream {
-            inner: Some(inner),
-            pending: None,
-            cancel: cancel.clone(),
-            expected: *request,
-        },
-        Err(e) => FrameStream::failed(e.into()),
+    FrameStream {
+        guard: Guarded::open(source.open_video(request, range), cancel),
+        expected: *request,
+    }
+}
+
+/// A source's stream as a plugin sees it: an error from opening comes first, cancellation
+/// ends it with [`PluginError::Cancelled`], and it ends after its first error.
+struct Guarded<I> {
+    inner: Option<I>,
+    pending: Option<PluginError>,
+    cancel: CancelToken,
+}
+
+impl<I> Guarded<I> {
+    fn open(opened: Result<I, MediaError>, cancel: &CancelToken) -> Guarded<I> {
+        match opened {
+            Ok(inner) => Guarded {
+                inner: Some(inner),
+                pending: None,
+                cancel: cancel.clone(),
+            },
+            Err(e) => Guarded::failed(e.into()),
+        }
+    }
+
+    fn failed(e: PluginError) -> Guarded<I> {
+        Guarded {
+            inner: None,
+            pending: Some(e),
+            cancel: CancelToken::new(),
+        }
+    }
+
+    /// The next item, passed through `check` (which may turn it into an error).
+    fn next_checked<T>(
+        &mut self,
+        check: impl FnOnce(T) -> Result<T, PluginError>,
+    ) -> Option<Result<T, PluginError>>
+    where
+        I: Iterator<Item = Result<T, MediaError>>,
+    {
+        if let Some(e) = self.pending.take() {
+            self.inner = None;
+            return Some(Err(e));
+        }
+        let inner = self.inner.as_mut()?;
+        if self.cancel.is_cancelled() {
+            self.inner = None;
+            return Some(Err(PluginError::Cancelled));
+        }
+        let item = inner.next()?.map_err(PluginError::from).and_then(check);
+        if item.is_err() {
+            self.inner = None;
+        }
+        Some(item)
     }
 }
 
 /// Video frames for a plugin; see [`Context::video_frames`].
 pub struct FrameStream {
-    inner: Option<VideoIter>,
-    pending: Option<PluginError>,
-    cancel: CancelToken,
+    guard: Guarded<VideoIter>,
     expected: VideoRequest,
 }
 
 impl FrameStream {
     fn failed(e: PluginError) -> FrameStream {
         FrameStream {
-            inner: None,
-            pending: Some(e),
-            cancel: CancelToken::new(),
+            guard: Guarded::failed(e),
             expected: VideoRequest {
                 width: 0,
                 height: 0,
@@ -407,59 +449,39 @@ impl Iterator for FrameStream {
     type Item = Result<Frame, PluginError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(e) = self.pending.take() {
-            self.inner = None;
-            return Some(Err(e));
-        }
-        let inner = self.inner.as_mut()?;
-        if self.cancel.is_cancelled() {
-            self.inner = None;
-            return Some(Err(PluginError::Cancelled));
-        }
-        match inner.next()? {
-            Ok(frame) => {
-                let e = self.expected;
-                if frame.width != e.width
-                    || frame.height != e.height
-                    || frame.format != e.format
-                    || frame.data.len() != e.frame_bytes()
-                {
-                    self.inner = None;
-                    return Some(Err(MediaError::Unsupported(format!(
-                        "the source returned a {}x{} {:?} frame of {} bytes for a {}x{} {:?} request",
-                        frame.width,
-                        frame.height,
-                        frame.format,
-                        frame.data.len(),
-                        e.width,
-                        e.height,
-                        e.format
-                    ))
-                    .into()));
-                }
-                Some(Ok(frame))
+        let e = self.expected;
+        self.guard.next_checked(|frame: Frame| {
+            if frame.width != e.width
+                || frame.height != e.height
+                || frame.format != e.format
+                || frame.data.len() != e.frame_bytes()
+            {
+                return Err(MediaError::Unsupported(format!(
+                    "the source returned a {}x{} {:?} frame of {} bytes for a {}x{} {:?} request",
+                    frame.width,
+                    frame.height,
+                    frame.format,
+                    frame.data.len(),
+                    e.width,
+                    e.height,
+                    e.format
+                ))
+                .into());
             }
-            Err(err) => {
-                self.inner = None;
-                Some(Err(err.into()))
-            }
-        }
+            Ok(frame)
+        })
     }
 }
 
 /// Audio chunks for a plugin; see [`Context::audio_samples`].
 pub struct AudioStream {
-    inner: Option<AudioIter>,
-    pending: Option<PluginError>,
-    cancel: CancelToken,
+    guard: Guarded<AudioIter>,
 }
 
 impl AudioStream {
     fn failed(e: PluginError) -> AudioStream {
         AudioStream {
-            inner: None,
-            pending: Some(e),
-            cancel: CancelToken::new(),
+            guard: Guarded::failed(e),
         }
     }
 }
@@ -468,21 +490,160 @@ impl Iterator for AudioStream {
     type Item = Result<AudioChunk, PluginError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(e) = self.pending.take() {
-            self.inner = None;
-            return Some(Err(e));
-        }
-        let inner = self.inner.as_mut()?;
-        if self.cancel.is_cancelled() {
-            self.inner = None;
-            return Some(Err(PluginError::Cancelled));
-        }
-        match inner.next()? {
-            Ok(chunk) => Some(Ok(chunk)),
-            Err(err) => {
-                self.inner = None;
-                Some(Err(err.into()))
+        self.guard.next_checked(Ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A source whose video frames are `frame_width` pixels wide whatever is asked, and whose
+    /// audio is an error after one chunk.
+    struct Skewed {
+        frame_width: u32,
+    }
+
+    impl MediaSource for Skewed {
+        fn meta(&self) -> MediaMeta {
+            let duration = RationalTime::new(10, Rate::FPS_25);
+            MediaMeta {
+                name: "skewed".into(),
+                duration,
+                frame_rate: Some(Rate::FPS_25),
+                width: 8,
+                height: 2,
+                sample_rate: Some(16000),
+                channels: 1,
+                range: TimeRange::new(RationalTime::new(0, Rate::FPS_25), duration),
             }
         }
+
+        fn open_video(
+            &self,
+            request: &VideoRequest,
+            _range: TimeRange,
+        ) -> Result<VideoIter, MediaError> {
+            let (w, h, format) = (self.frame_width, request.height, request.format);
+            Ok(Box::new((0..10).map(move |i| {
+                Ok(Frame {
+                    index: i,
+                    time: RationalTime::new(i, Rate::FPS_25),
+                    width: w,
+                    height: h,
+                    format,
+                    data: vec![0; (w * h) as usize * format.bytes_per_pixel()],
+                })
+            })))
+        }
+
+        fn open_audio(
+            &self,
+            request: &AudioRequest,
+            _range: TimeRange,
+        ) -> Result<AudioIter, MediaError> {
+            let chunk = AudioChunk {
+                start_sample: 0,
+                sample_rate: request.sample_rate,
+                channels: request.channels,
+                samples: vec![0.0; 160],
+            };
+            Ok(Box::new(
+                [
+                    Ok(chunk.clone()),
+                    Err(MediaError::Decode {
+                        at: "00:00:00:01".into(),
+                        reason: "damaged audio".into(),
+                    }),
+                    Ok(chunk),
+                ]
+                .into_iter(),
+            ))
+        }
+    }
+
+    fn context(frame_width: u32, cancel: CancelToken) -> Context {
+        let reads = Reads {
+            video: Some(VideoRequest {
+                width: 8,
+                height: 2,
+                format: PixelFormat::Gray8,
+            }),
+            audio: Some(AudioRequest {
+                sample_rate: 16000,
+                channels: 1,
+            }),
+            ..Reads::default()
+        };
+        Context::new(
+            Arc::new(Skewed { frame_width }),
+            reads,
+            cancel,
+            Box::new(NullReporter),
+        )
+    }
+
+    #[test]
+    fn frames_of_the_requested_size_pass_through() {
+        let frames: Vec<_> = context(8, CancelToken::new()).video_frames().collect();
+        assert_eq!(frames.len(), 10);
+        assert!(frames
+            .iter()
+            .all(|f| f.as_ref().is_ok_and(|f| f.width == 8)));
+    }
+
+    #[test]
+    fn a_frame_of_the_wrong_size_is_an_error_and_ends_the_stream() {
+        let frames: Vec<_> = context(6, CancelToken::new()).video_frames().collect();
+        assert_eq!(frames.len(), 1, "the stream ends after the error");
+        let msg = frames[0].as_ref().unwrap_err().to_string();
+        assert!(msg.contains("6x2") && msg.contains("8x2"), "{msg}");
+    }
+
+    #[test]
+    fn a_source_error_ends_the_audio_stream() {
+        let chunks: Vec<_> = context(8, CancelToken::new()).audio_samples().collect();
+        assert_eq!(chunks.len(), 2, "one chunk, then the error, then nothing");
+        assert!(chunks[0].is_ok());
+        assert!(chunks[1]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("damaged audio"));
+    }
+
+    #[test]
+    fn cancelling_ends_both_streams_with_cancelled() {
+        let cancel = CancelToken::new();
+        let ctx = context(8, cancel.clone());
+        let mut video = ctx.video_frames();
+        let mut audio = ctx.audio_samples();
+        assert!(video.next().is_some_and(|f| f.is_ok()));
+        cancel.cancel();
+        assert!(matches!(video.next(), Some(Err(PluginError::Cancelled))));
+        assert!(video.next().is_none());
+        assert!(matches!(audio.next(), Some(Err(PluginError::Cancelled))));
+        assert!(audio.next().is_none());
+    }
+
+    #[test]
+    fn undeclared_media_is_an_error_first() {
+        let ctx = Context::new(
+            Arc::new(Skewed { frame_width: 8 }),
+            Reads::default(),
+            CancelToken::new(),
+            Box::new(NullReporter),
+        );
+        let mut video = ctx.video_frames();
+        assert!(matches!(
+            video.next(),
+            Some(Err(PluginError::Undeclared { what: "video" }))
+        ));
+        assert!(video.next().is_none());
+        let mut audio = ctx.audio_samples();
+        assert!(matches!(
+            audio.next(),
+            Some(Err(PluginError::Undeclared { what: "audio" }))
+        ));
     }
 }
