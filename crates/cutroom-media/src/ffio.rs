@@ -70,8 +70,16 @@ impl StreamSetup {
             start
         };
         let duration = stream.duration();
-        let end_ticks = (duration > 0 && duration != ffmpeg::ffi::AV_NOPTS_VALUE)
+        let mut end_ticks = (duration > 0 && duration != ffmpeg::ffi::AV_NOPTS_VALUE)
             .then(|| origin.saturating_add(duration));
+        // FFmpeg takes a WAV file's length from the file's size, so a cut-off copy would end
+        // cleanly; its header still declares the whole length.
+        if kind == ffmpeg::media::Type::Audio && input.format().name() == "wav" {
+            if let Some((frames, rate)) = wav_declared_length(path) {
+                let declared = units_to_ticks_floor(frames, rate, time_base);
+                end_ticks = Some(end_ticks.unwrap_or(0).max(origin.saturating_add(declared)));
+            }
+        }
         let frames = stream.frames();
         let codec = ffmpeg::codec::Context::from_parameters(stream.parameters())
             .map_err(|e| codec_error(path, name, e))?;
@@ -87,6 +95,58 @@ impl StreamSetup {
             codec_id: stream.parameters().id(),
         })
     }
+}
+
+/// WAV data sizes from here up are placeholders of a streamed file (see
+/// [`wav_declared_length`]).
+const STREAMED_WAV_SIZE: u32 = 0x7fff_0000;
+
+/// The length a WAV file's header declares: sample frames in its `data` chunk and the sample
+/// rate. `None` when the header cannot be read or declares no usable length: 0, or one of
+/// the placeholders programs write when they stream a WAV file without coming back to
+/// finish its header (all ones; `0x7ffff000` from espeak-ng). Declared sizes from 2 GiB
+/// minus 64 KiB up count as such placeholders, so a cut-off copy of a WAV file that large
+/// goes unnoticed, as it does in FFmpeg.
+pub(crate) fn wav_declared_length(path: &Path) -> Option<(i64, Rate)> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path)
+        .ok()?
+        .take(64 * 1024)
+        .read_to_end(&mut head)
+        .ok()?;
+    let u32_at = |i: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(head.get(i..i + 4)?.try_into().ok()?))
+    };
+    if head.get(0..4)? != b"RIFF" || head.get(8..12)? != b"WAVE" {
+        return None;
+    }
+    let (mut at, mut format) = (12usize, None);
+    while at + 8 <= head.len() {
+        let (id, size) = (head.get(at..at + 4)?, u32_at(at + 4)?);
+        let body = at + 8;
+        match id {
+            b"fmt " => {
+                let rate = u32_at(body + 4)?;
+                let align = u16::from_le_bytes(head.get(body + 12..body + 14)?.try_into().ok()?);
+                format = Some((rate, align));
+            }
+            b"data" => {
+                let (rate, align) = format?;
+                if size == 0 || size >= STREAMED_WAV_SIZE || align == 0 || rate == 0 {
+                    return None;
+                }
+                let rate = Rate::new(i64::from(rate), 1).ok()?;
+                return Some((i64::from(size / u32::from(align)), rate));
+            }
+            _ => {}
+        }
+        // Chunks are padded to an even size.
+        at = body
+            .checked_add(size as usize)?
+            .checked_add(size as usize & 1)?;
+    }
+    None
 }
 
 /// The error for a decoder of `codec` that failed to open, naming a codec this FFmpeg build

@@ -193,31 +193,92 @@ fn truncated_audio_ends_with_an_error_after_the_samples_it_has() {
     );
     let bytes = std::fs::read(&clip).unwrap();
     std::fs::write(&clip, &bytes[..bytes.len() / 4 * 2]).unwrap();
-    let output = AudioOutput {
-        sample_rate: 16000,
-        channels: 1,
-    };
-    let mut reader = AudioReader::open(&clip, output).unwrap();
-    let mut samples = 0;
-    let err = loop {
-        match reader.next() {
-            Some(Ok(chunk)) => samples += chunk.frames(),
-            Some(Err(e)) => break e,
-            None => panic!("a truncated stream must not end cleanly ({samples} samples)"),
-        }
-    };
+    let (samples, err) = read_all_audio(&clip);
     // About half of the 10 s arrives before the error.
     assert!(
         (3 * 16000..7 * 16000).contains(&samples),
         "{samples} samples before the error"
     );
+    let err = err.expect("a truncated stream must not end cleanly");
     assert!(matches!(err, MediaError::EndedEarly { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(
         msg.contains("short.mov") && msg.contains("audio data stops at"),
         "{msg}"
     );
-    assert!(reader.next().is_none(), "the iterator ends after the error");
+}
+
+/// A 10 s mono 16-bit WAV in `dir`, cut to its first `keep` bytes when given.
+fn wav(dir: &Path, name: &str, keep: Option<fn(usize) -> usize>) -> std::path::PathBuf {
+    let clip = dir.join(name);
+    common::lavfi(
+        &["sine=frequency=440:sample_rate=48000:duration=10"],
+        &["-c:a", "pcm_s16le", clip.to_str().unwrap()],
+    );
+    if let Some(keep) = keep {
+        let bytes = std::fs::read(&clip).unwrap();
+        std::fs::write(&clip, &bytes[..keep(bytes.len())]).unwrap();
+    }
+    clip
+}
+
+/// Reads all of `path` at 16 kHz mono: the sample frames read and the error that ended it.
+fn read_all_audio(path: &Path) -> (usize, Option<MediaError>) {
+    let output = AudioOutput {
+        sample_rate: 16000,
+        channels: 1,
+    };
+    let mut reader = AudioReader::open(path, output).unwrap();
+    let mut samples = 0;
+    while let Some(chunk) = reader.next() {
+        match chunk {
+            Ok(chunk) => samples += chunk.frames(),
+            Err(e) => {
+                assert!(reader.next().is_none(), "the iterator ends after the error");
+                return (samples, Some(e));
+            }
+        }
+    }
+    (samples, None)
+}
+
+#[test]
+fn a_cut_off_wav_file_ends_with_an_error_after_the_samples_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    // Cut at a whole sample, so every sample still there decodes.
+    let clip = wav(dir.path(), "cut.wav", Some(|n| n / 4 * 2));
+    let (samples, err) = read_all_audio(&clip);
+    assert!(
+        (4 * 16000..6 * 16000).contains(&samples),
+        "{samples} samples before the error"
+    );
+    let err = err.expect("a cut-off WAV must not end cleanly");
+    let msg = err.to_string();
+    assert!(matches!(err, MediaError::EndedEarly { .. }), "{err:?}");
+    assert!(
+        msg.contains("cut.wav") && msg.contains("declares 10.000 s"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_whole_wav_file_and_a_streamed_one_read_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = wav(dir.path(), "whole.wav", None);
+    assert_eq!(read_all_audio(&whole).0, 10 * 16000);
+    assert!(read_all_audio(&whole).1.is_none());
+    // A program that streams WAV leaves a placeholder as the data size (all ones; espeak-ng
+    // writes 0x7ffff000): nothing is declared, so nothing is missing.
+    for placeholder in [u32::MAX, 0x7fff_f000] {
+        let mut bytes = std::fs::read(&whole).unwrap();
+        let data = bytes.windows(4).position(|w| w == b"data").unwrap();
+        bytes[data + 4..data + 8].copy_from_slice(&placeholder.to_le_bytes());
+        let streamed = dir.path().join("streamed.wav");
+        std::fs::write(&streamed, &bytes[..bytes.len() / 4 * 2]).unwrap();
+        let (samples, err) = read_all_audio(&streamed);
+        assert!(err.is_none(), "{placeholder:#x}: {err:?}");
+        assert!((4 * 16000..6 * 16000).contains(&samples), "{samples}");
+    }
 }
 
 #[test]
