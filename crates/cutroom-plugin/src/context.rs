@@ -326,7 +326,7 @@ impl Context {
             });
         };
         let range = reference.meta().range;
-        open_video(&**reference, &request, range, &self.cancel)
+        open_reference_video(&**reference, &request, range, &self.cancel)
     }
 
     /// Reports progress: `fraction` of the work done (clamped to `[0, 1]`) and what is
@@ -373,12 +373,26 @@ fn open_video(
     }
 }
 
+/// Like [`open_video`], for the reference clip: its media errors name it.
+fn open_reference_video(
+    source: &dyn MediaSource,
+    request: &VideoRequest,
+    range: TimeRange,
+    cancel: &CancelToken,
+) -> FrameStream {
+    let mut stream = open_video(source, request, range, cancel);
+    stream.guard.reference = Some(source.meta().name);
+    stream
+}
+
 /// A source's stream as a plugin sees it: an error from opening comes first, cancellation
 /// ends it with [`PluginError::Cancelled`], and it ends after its first error.
 struct Guarded<I> {
     inner: Option<I>,
     pending: Option<PluginError>,
     cancel: CancelToken,
+    /// The reference clip's name, when this is the reference's stream.
+    reference: Option<String>,
 }
 
 impl<I> Guarded<I> {
@@ -388,6 +402,7 @@ impl<I> Guarded<I> {
                 inner: Some(inner),
                 pending: None,
                 cancel: cancel.clone(),
+                reference: None,
             },
             Err(e) => Guarded::failed(e.into()),
         }
@@ -398,6 +413,18 @@ impl<I> Guarded<I> {
             inner: None,
             pending: Some(e),
             cancel: CancelToken::new(),
+            reference: None,
+        }
+    }
+
+    /// `e`, naming the reference clip when this is its stream.
+    fn name(&self, e: PluginError) -> PluginError {
+        match (e, &self.reference) {
+            (PluginError::Media(source), Some(name)) => PluginError::ReferenceMedia {
+                name: name.clone(),
+                source,
+            },
+            (e, _) => e,
         }
     }
 
@@ -411,14 +438,17 @@ impl<I> Guarded<I> {
     {
         if let Some(e) = self.pending.take() {
             self.inner = None;
-            return Some(Err(e));
+            return Some(Err(self.name(e)));
         }
         let inner = self.inner.as_mut()?;
         if self.cancel.is_cancelled() {
             self.inner = None;
             return Some(Err(PluginError::Cancelled));
         }
-        let item = inner.next()?.map_err(PluginError::from).and_then(check);
+        let item = inner
+            .next()?
+            .map_err(|e| self.name(e.into()))
+            .and_then(check);
         if item.is_err() {
             self.inner = None;
         }
@@ -502,6 +532,29 @@ mod tests {
     /// audio is an error after one chunk.
     struct Skewed {
         frame_width: u32,
+    }
+
+    /// A source without video.
+    struct Silent;
+
+    impl MediaSource for Silent {
+        fn meta(&self) -> MediaMeta {
+            MediaMeta {
+                name: "silent.wav".into(),
+                frame_rate: None,
+                width: 0,
+                height: 0,
+                ..Skewed { frame_width: 0 }.meta()
+            }
+        }
+
+        fn open_video(&self, _: &VideoRequest, _: TimeRange) -> Result<VideoIter, MediaError> {
+            Err(MediaError::NoStream("video"))
+        }
+
+        fn open_audio(&self, r: &AudioRequest, range: TimeRange) -> Result<AudioIter, MediaError> {
+            Skewed { frame_width: 0 }.open_audio(r, range)
+        }
     }
 
     impl MediaSource for Skewed {
@@ -624,6 +677,35 @@ mod tests {
         assert!(video.next().is_none());
         assert!(matches!(audio.next(), Some(Err(PluginError::Cancelled))));
         assert!(audio.next().is_none());
+    }
+
+    #[test]
+    fn the_reference_clip_s_media_errors_name_it() {
+        let mut reads = context(8, CancelToken::new()).reads;
+        reads.reference_clip = true;
+        let ctx = Context::new(
+            Arc::new(Skewed { frame_width: 8 }),
+            reads.clone(),
+            CancelToken::new(),
+            Box::new(NullReporter),
+        )
+        .with_reference(Arc::new(Silent));
+        let mut frames = ctx.reference_video_frames();
+        let err = frames.next().unwrap().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "reference silent.wav: the media has no video stream"
+        );
+        assert!(frames.next().is_none());
+        // The clip's own streams keep the plain media error.
+        let ctx = Context::new(
+            Arc::new(Silent),
+            reads,
+            CancelToken::new(),
+            Box::new(NullReporter),
+        );
+        let err = ctx.video_frames().next().unwrap().unwrap_err();
+        assert_eq!(err, PluginError::Media(MediaError::NoStream("video")));
     }
 
     #[test]

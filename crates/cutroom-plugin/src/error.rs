@@ -16,6 +16,14 @@ pub enum PluginError {
     /// The media could not be opened or decoded.
     #[error("media: {0}")]
     Media(#[from] MediaError),
+    /// The reference clip could not be opened or decoded.
+    #[error("reference {name}: {source}")]
+    ReferenceMedia {
+        /// The reference's name (file name).
+        name: String,
+        /// What went wrong.
+        source: MediaError,
+    },
     /// The plugin asked for media its manifest does not declare in `reads`.
     #[error("the plugin asked for {what} but its manifest does not declare it in `reads`")]
     Undeclared {
