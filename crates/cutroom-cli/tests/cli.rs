@@ -409,3 +409,57 @@ fn render_refuses_inputs_that_are_not_timelines() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("tetrahedral or trilinear"), "{stderr}");
 }
+
+#[test]
+fn run_on_part_of_a_clip_proposes_and_exports_only_that_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = bright_clip(dir.path());
+    let otio = dir.path().join("part.otio");
+    let out = cutroom(&[
+        "run",
+        "example-brightness",
+        p(&clip),
+        "-p",
+        "threshold=128",
+        "--from",
+        "0.6",
+        "--to",
+        "00:00:01:10",
+        "--export",
+        p(&otio),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tl = cutroom_timeline::formats::read_timeline(&otio, &Default::default()).unwrap();
+    let (_, part, range) = &tl.clips_with_ranges()[0];
+    let frames = |start, len| {
+        cutroom_timeline::TimeRange::from_frames(start, len, cutroom_timeline::Rate::FPS_25)
+    };
+    assert_eq!(range.duration.value, 20, "frames 15 to 35 of the clip");
+    assert_eq!(part.source_range, frames(15, 20));
+    assert_eq!(part.markers.len(), 1);
+    assert_eq!(
+        part.markers[0].range,
+        frames(25, 10),
+        "the bright frames in the part"
+    );
+
+    for (args, message) in [
+        (&["--from", "5"][..], "--from 5.000 s is past the end"),
+        (
+            &["--from", "1", "--to", "0.5"][..],
+            "--to must come after --from",
+        ),
+        (&["--to", "soon"][..], "--to \"soon\" is not a time"),
+    ] {
+        let mut all = vec!["run", "example-brightness", p(&clip)];
+        all.extend_from_slice(args);
+        let out = cutroom(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}

@@ -329,6 +329,31 @@ impl Context {
         open_reference_video(&**reference, &request, range, &self.cancel)
     }
 
+    /// Like [`Context::reference_video_frames`], over `range` of the reference (media time,
+    /// clamped to the reference's extent); an error when `range` lies outside it.
+    pub fn reference_video_frames_over(&self, range: TimeRange) -> FrameStream {
+        let (Some(reference), true, Some(request)) =
+            (&self.reference, self.reads.reference_clip, self.reads.video)
+        else {
+            return FrameStream::failed(PluginError::Undeclared {
+                what: "the reference clip",
+            });
+        };
+        let meta = reference.meta();
+        match meta.range.intersection(&range) {
+            Some(r) => open_reference_video(&**reference, &request, r, &self.cancel),
+            None => FrameStream::failed(PluginError::ReferenceMedia {
+                name: meta.name,
+                source: MediaError::Unsupported(format!(
+                    "the range {:.3}-{:.3} s is outside the reference (0-{:.3} s)",
+                    range.start.to_seconds(),
+                    range.end_exclusive().to_seconds(),
+                    meta.duration.to_seconds()
+                )),
+            }),
+        }
+    }
+
     /// Reports progress: `fraction` of the work done (clamped to `[0, 1]`) and what is
     /// happening.
     pub fn progress(&mut self, fraction: f32, message: &str) {
@@ -697,6 +722,28 @@ mod tests {
             "reference silent.wav: the media has no video stream"
         );
         assert!(frames.next().is_none());
+        // A range of the reference outside it is refused, naming the reference.
+        let ctx = Context::new(
+            Arc::new(Silent),
+            reads.clone(),
+            CancelToken::new(),
+            Box::new(NullReporter),
+        )
+        .with_reference(Arc::new(Skewed { frame_width: 8 }));
+        let late = TimeRange::from_frames(20, 5, Rate::FPS_25);
+        let err = ctx
+            .reference_video_frames_over(late)
+            .next()
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with("reference skewed: ")
+                && err.to_string().contains("outside the reference"),
+            "{err}"
+        );
+        let part = TimeRange::from_frames(6, 10, Rate::FPS_25);
+        let frames: Vec<_> = ctx.reference_video_frames_over(part).collect();
+        assert!(!frames.is_empty() && frames.iter().all(|f| f.is_ok()));
         // The clip's own streams keep the plain media error.
         let ctx = Context::new(
             Arc::new(Silent),

@@ -361,8 +361,10 @@ fn parse_value(spec: &ParamSpec, text: &str) -> Result<ParamValue, ParamError> {
     })
 }
 
-/// Parses a time as accepted by [`ParamKind::Time`]; timecode counts at `timecode_rate`.
-fn parse_time(t: &str, timecode_rate: Rate) -> Option<RationalTime> {
+/// Parses a time as [`ParamKind::Time`] parameters accept it: timecode (`HH:MM:SS:FF`,
+/// counted at `timecode_rate`), seconds (`12.5`, `12.5s`), milliseconds (`1500ms`) or an exact
+/// count at a rate (`300@25`, `1001@30000/1001`). `None` when `t` is none of these.
+pub fn parse_time(t: &str, timecode_rate: Rate) -> Option<RationalTime> {
     if let Some((value, rate)) = t.split_once('@') {
         let value: i64 = value.trim().parse().ok()?;
         let rate = match rate.trim().split_once('/') {

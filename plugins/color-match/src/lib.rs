@@ -74,6 +74,18 @@ impl Plugin for ColorMatch {
             .with_help("A still image whose look to match, instead of a reference clip."),
         )
         .param(
+            ParamSpec::new("reference_in", "Reference in", seconds(0)).with_help(
+                "Where the part of the reference clip to match starts, from the clip's start \
+                 (seconds, or an exact frame count such as 300@25).",
+            ),
+        )
+        .param(
+            ParamSpec::new("reference_out", "Reference out", seconds(0)).with_help(
+                "Where the part of the reference clip to match ends (exclusive); 0 for the \
+                 clip's end.",
+            ),
+        )
+        .param(
             ParamSpec::choice("method", "Method", &methods, Method::Combined.id()).with_help(
                 "Reinhard transfers mean and spread per channel in a perceptual space; MKL \
                  transfers the full covariance; histogram matching matches each channel's \
@@ -143,12 +155,21 @@ impl Plugin for ColorMatch {
             return Err(PluginError::failed("no frames of the shot could be read"));
         }
 
+        let reference_range = reference_range(
+            reference_meta.range,
+            params.get_time("reference_in")?,
+            params.get_time("reference_out")?,
+        )?;
+        let reference_meta = MediaMeta {
+            range: reference_range,
+            ..reference_meta
+        };
         let ref_count = reference_meta.frame_count();
         let ref_start = reference_meta
             .frame_rate
             .map(|r| reference_meta.range.start.to_frames(r))
             .unwrap_or(0);
-        let stream = ctx.reference_video_frames();
+        let stream = ctx.reference_video_frames_over(reference_range);
         let reference = sample(
             ctx,
             stream,
@@ -199,6 +220,45 @@ impl Plugin for ColorMatch {
         )?;
         Ok(proposal)
     }
+}
+
+fn seconds(ms: i64) -> ParamKind {
+    ParamKind::Time {
+        default: RationalTime::new(ms, Rate::MILLIS),
+    }
+}
+
+/// The part of the reference (whole extent `whole`) between `start` and `end` from its start;
+/// an `end` of zero, or past the reference's end, means its end.
+fn reference_range(
+    whole: TimeRange,
+    start: RationalTime,
+    end: RationalTime,
+) -> Result<TimeRange, PluginError> {
+    if start.value == 0 && end.value == 0 {
+        return Ok(whole);
+    }
+    let from = whole.start + start;
+    let to = if end.value == 0 {
+        whole.end_exclusive()
+    } else {
+        (whole.start + end).min(whole.end_exclusive())
+    };
+    if from >= whole.end_exclusive() {
+        return Err(PluginError::failed(format!(
+            "reference_in ({:.3} s) is past the end of the reference ({:.3} s)",
+            start.to_seconds(),
+            whole.duration.to_seconds()
+        )));
+    }
+    if to <= from {
+        return Err(PluginError::failed(format!(
+            "reference_out ({:.3} s) must come after reference_in ({:.3} s)",
+            end.to_seconds(),
+            start.to_seconds()
+        )));
+    }
+    TimeRange::from_start_end(from, to).map_err(|e| PluginError::failed(e.to_string()))
 }
 
 /// Reads `stream` and samples up to `wanted` frames spread evenly over `count` frames

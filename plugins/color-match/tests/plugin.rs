@@ -5,7 +5,13 @@ use cutroom_plugin::prelude::*;
 use cutroom_plugin::testing::{Harness, SyntheticSource};
 
 fn colorful(shift: u8) -> SyntheticSource {
-    SyntheticSource::new(Rate::FPS_24, 12).with_video(move |i, req| {
+    looks(12, move |_| shift)
+}
+
+/// `frames` frames at 24 fps of a colorful gradient with `shift(frame)` added to red.
+fn looks(frames: i64, shift: impl Fn(i64) -> u8 + Send + Sync + 'static) -> SyntheticSource {
+    SyntheticSource::new(Rate::FPS_24, frames).with_video(move |i, req| {
+        let shift = shift(i);
         let mut data = Vec::with_capacity(req.frame_bytes());
         for y in 0..req.height {
             for x in 0..req.width {
@@ -83,4 +89,58 @@ fn a_cancelled_run_proposes_nothing() {
 fn strength_out_of_range_is_refused() {
     let err = Params::from_pairs(&ColorMatch.manifest(), &[("strength", "1.5")]).unwrap_err();
     assert!(err.to_string().contains("strength"), "{err}");
+}
+
+/// The red pulled out at a reddish grey by matching a red-cast shot to the part of a
+/// reference (neutral for its first second, red-cast for its second) that `range` picks.
+fn red_removed(range: &[(&str, &str)]) -> Result<f32, PluginError> {
+    let mut pairs = vec![("method", "mkl")];
+    pairs.extend_from_slice(range);
+    let params = Params::from_pairs(&ColorMatch.manifest(), &pairs).unwrap();
+    let proposal = Harness::new(colorful(60))
+        .with_reference(looks(48, |i| if i < 24 { 0 } else { 60 }))
+        .run(&ColorMatch, &params)
+        .proposal?;
+    let ProposalKind::Color(lut) = &proposal.items[0].kind else {
+        panic!("a color proposal")
+    };
+    Ok(0.6 - cutroom_color::eval_lut(lut, [0.6, 0.5, 0.5])[0])
+}
+
+#[test]
+fn only_the_chosen_part_of_the_reference_is_matched() {
+    let first = red_removed(&[("reference_out", "1")]).unwrap();
+    let second = red_removed(&[("reference_in", "1")]).unwrap();
+    let exact = red_removed(&[("reference_in", "24@24"), ("reference_out", "48@24")]).unwrap();
+    let past_end = red_removed(&[("reference_in", "1"), ("reference_out", "10")]).unwrap();
+    let whole = red_removed(&[]).unwrap();
+    assert!(
+        first > 0.15,
+        "the neutral first second removes the cast: {first}"
+    );
+    assert!(
+        second.abs() < 0.03,
+        "the red second second keeps it: {second}"
+    );
+    assert!((exact - second).abs() < 1e-6, "{exact} vs {second}");
+    assert!(
+        (past_end - second).abs() < 1e-6,
+        "an out point past the end is the end"
+    );
+    assert!(whole > second + 0.05 && whole < first - 0.05, "{whole}");
+}
+
+#[test]
+fn a_reference_range_outside_the_reference_or_backwards_is_an_error() {
+    let err = red_removed(&[("reference_in", "5")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("past the end of the reference (2.000 s)"),
+        "{err}"
+    );
+    let err = red_removed(&[("reference_in", "1.5"), ("reference_out", "1")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must come after"), "{err}");
 }

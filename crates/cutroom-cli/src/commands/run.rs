@@ -8,9 +8,11 @@ use anyhow::{bail, Context as _, Result};
 use cutroom_engine::export::export_proposal;
 use cutroom_engine::scheduler::JobRequest;
 use cutroom_engine::{JobEvent, JobScheduler, Registry};
-use cutroom_plugin::{MediaSource, ParamKind, Params, Proposal};
+use cutroom_plugin::params::parse_time;
+use cutroom_plugin::{MediaMeta, MediaSource, ParamKind, Params, Proposal};
 use cutroom_source::FfmpegSource;
 use cutroom_timeline::formats::WriteOptions;
+use cutroom_timeline::{Rate, TimeRange};
 
 /// Arguments of `cutroom run`.
 #[derive(Debug, clap::Args)]
@@ -22,9 +24,17 @@ pub struct Args {
     /// A parameter as key=value; repeat for several (see `cutroom plugins --json`).
     #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
-    /// A reference clip or still image (color-match).
+    /// A reference clip or still image (color-match; `-p reference_in=… -p reference_out=…`
+    /// pick a part of a reference clip).
     #[arg(long)]
     pub reference: Option<PathBuf>,
+    /// Process the clip from this time on: seconds (12.5), timecode (HH:MM:SS:FF at the
+    /// clip's frame rate), milliseconds (1500ms) or frames at a rate (300@25).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Process the clip up to this time (exclusive); the same forms as --from.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
     /// Write the proposal as JSON to this file ("-" for stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -83,6 +93,38 @@ pub fn list(args: &ListArgs) -> Result<()> {
     super::emit(&text)
 }
 
+/// The part of the clip `from` and `to` (times from the clip's start, as `--from` reads them)
+/// select, within the clip.
+fn clip_range(meta: &MediaMeta, from: Option<&str>, to: Option<&str>) -> Result<TimeRange> {
+    let rate = meta.frame_rate.unwrap_or(Rate::FPS_25);
+    let time = |flag: &str, text: &str| {
+        parse_time(text, rate).with_context(|| {
+            format!("{flag} {text:?} is not a time (12.5, 12.5s, 1500ms, HH:MM:SS:FF or 300@25)")
+        })
+    };
+    let whole = meta.range;
+    let start = match from {
+        Some(t) => whole.start + time("--from", t)?,
+        None => whole.start,
+    };
+    let end = match to {
+        Some(t) => (whole.start + time("--to", t)?).min(whole.end_exclusive()),
+        None => whole.end_exclusive(),
+    };
+    if start >= whole.end_exclusive() {
+        bail!(
+            "--from {:.3} s is past the end of {} ({:.3} s)",
+            (start - whole.start).to_seconds(),
+            meta.name,
+            whole.duration.to_seconds()
+        );
+    }
+    if end <= start {
+        bail!("--to must come after --from");
+    }
+    Ok(TimeRange::from_start_end(start, end)?)
+}
+
 /// Runs the plugin to completion on a worker, printing progress on stderr when it is a
 /// terminal, then writes the proposal and the exports.
 pub fn run(args: &Args) -> Result<()> {
@@ -104,8 +146,12 @@ pub fn run(args: &Args) -> Result<()> {
     let params = Params::from_assignments(&manifest, &args.params)
         .with_context(|| format!("parameters for {}", manifest.id))?;
     let source = Arc::new(FfmpegSource::open(&args.file)?);
-    let meta = source.meta();
+    let mut meta = source.meta();
     let mut request = JobRequest::new(manifest.id.clone(), source.clone(), params);
+    if args.from.is_some() || args.to.is_some() {
+        meta.range = clip_range(&meta, args.from.as_deref(), args.to.as_deref())?;
+        request = request.with_range(meta.range);
+    }
     if let Some(reference) = &args.reference {
         request = request.with_reference(Arc::new(FfmpegSource::open(reference)?));
     } else if manifest.reads.reference_clip {
