@@ -135,31 +135,24 @@ fn espeak(dir: &Path, name: &str, text: &str) -> Vec<f32> {
     read_pcm16(&out)
 }
 
-#[test]
-fn synthetic_sentences_with_silences_between_give_no_cue_in_the_silences() {
-    let dir = tempfile::tempdir().unwrap();
-    let silence = |s: f64| vec![0f32; (s * 16_000.0) as usize];
-    let mut audio = silence(2.0);
-    // (speech onset, speech end) of each sentence in seconds.
-    let mut spans = Vec::new();
-    for (k, s) in SENTENCES.iter().enumerate() {
-        let clip = espeak(dir.path(), &format!("s{k}"), s);
-        let loud = |x: &f32| x.abs() > 0.02;
-        let on = clip.iter().position(loud).unwrap();
-        let off = clip.iter().rposition(loud).unwrap();
-        let base = audio.len();
-        spans.push((
-            (base + on) as f64 / 16_000.0,
-            (base + off) as f64 / 16_000.0,
-        ));
-        audio.extend_from_slice(&clip);
-        audio.extend(silence(if k + 1 < SENTENCES.len() { 4.0 } else { 1.0 }));
-    }
-    let path = dir.path().join("speech.wav");
-    write_wav(&path, &audio);
+/// Speaks `text` with espeak-ng, appends it to `audio` and returns the (onset, end) of its
+/// speech in seconds.
+fn append_sentence(audio: &mut Vec<f32>, dir: &Path, name: &str, text: &str) -> (f64, f64) {
+    let clip = espeak(dir, name, text);
+    let loud = |x: &f32| x.abs() > 0.02;
+    let on = clip.iter().position(loud).unwrap();
+    let off = clip.iter().rposition(loud).unwrap();
+    let base = audio.len();
+    audio.extend_from_slice(&clip);
+    (
+        (base + on) as f64 / 16_000.0,
+        (base + off) as f64 / 16_000.0,
+    )
+}
 
-    let cues = cues_of(&path, &[]);
-    for c in &cues {
+/// Prints the cues and the sentences' spans (shown when a test fails).
+fn show(cues: &[SubtitleCue], spans: &[(f64, f64)]) {
+    for c in cues {
         eprintln!(
             "{:.3}-{:.3} {:?}",
             secs(c.range.start),
@@ -168,6 +161,39 @@ fn synthetic_sentences_with_silences_between_give_no_cue_in_the_silences() {
         );
     }
     eprintln!("speech: {spans:?}");
+}
+
+/// Each sentence's first cue starts within 200 ms of its speech onset.
+fn assert_each_sentence_is_cued_at_its_onset(cues: &[SubtitleCue], spans: &[(f64, f64)]) {
+    for &(on, off) in spans {
+        let first = cues
+            .iter()
+            .map(|c| secs(c.range.start))
+            .filter(|&s| s >= on - 0.5 && s <= off)
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            (first - on).abs() <= 0.2,
+            "the first cue of the sentence at {on:.2} starts at {first:.2}"
+        );
+    }
+}
+
+#[test]
+fn synthetic_sentences_with_silences_between_give_no_cue_in_the_silences() {
+    let dir = tempfile::tempdir().unwrap();
+    let silence = |s: f64| vec![0f32; (s * 16_000.0) as usize];
+    let mut audio = silence(2.0);
+    // (speech onset, speech end) of each sentence in seconds.
+    let mut spans = Vec::new();
+    for (k, s) in SENTENCES.iter().enumerate() {
+        spans.push(append_sentence(&mut audio, dir.path(), &format!("s{k}"), s));
+        audio.extend(silence(if k + 1 < SENTENCES.len() { 4.0 } else { 1.0 }));
+    }
+    let path = dir.path().join("speech.wav");
+    write_wav(&path, &audio);
+
+    let cues = cues_of(&path, &[]);
+    show(&cues, &spans);
     assert!(errors(&check_cues(&cues, &Rules::default())).is_empty());
     // Silences: before the first sentence and between sentences.
     let mut silences = vec![(0.0, spans[0].0)];
@@ -199,18 +225,7 @@ fn synthetic_sentences_with_silences_between_give_no_cue_in_the_silences() {
             }
         }
     }
-    // Each sentence's first cue starts within 200 ms of its speech onset.
-    for &(on, off) in &spans {
-        let first = cues
-            .iter()
-            .map(|c| secs(c.range.start))
-            .filter(|&s| s >= on - 0.5 && s <= off)
-            .fold(f64::INFINITY, f64::min);
-        assert!(
-            (first - on).abs() <= 0.2,
-            "the first cue of the sentence at {on:.2} starts at {first:.2}"
-        );
-    }
+    assert_each_sentence_is_cued_at_its_onset(&cues, &spans);
 }
 
 #[test]
@@ -301,22 +316,13 @@ fn music_and_noise_beds_between_sentences_give_no_cue_over_the_beds() {
     audio.extend(silence(0.7));
     let mut spans = Vec::new();
     for (k, s) in SENTENCES.iter().enumerate() {
-        let clip = espeak(dir.path(), &format!("b{k}"), s);
-        let loud = |x: &f32| x.abs() > 0.02;
-        let (on, off) = (
-            clip.iter().position(loud).unwrap(),
-            clip.iter().rposition(loud).unwrap(),
-        );
         let base = audio.len();
-        spans.push((
-            (base + on) as f64 / 16_000.0,
-            (base + off) as f64 / 16_000.0,
-        ));
-        audio.extend_from_slice(&clip);
+        spans.push(append_sentence(&mut audio, dir.path(), &format!("b{k}"), s));
+        let speech_rms = rms(&audio[base..]);
         audio.extend(silence(0.7));
         if let Some(bed) = beds.get(k) {
             // The beds are as loud as the speech: an energy gate would take them for speech.
-            assert!(rms(bed) > 0.5 * rms(&clip), "bed {k} is too quiet");
+            assert!(rms(bed) > 0.5 * speech_rms, "bed {k} is too quiet");
             let start = audio.len() as f64 / 16_000.0;
             audio.extend_from_slice(bed);
             bed_spans.push((start, audio.len() as f64 / 16_000.0));
@@ -354,15 +360,8 @@ fn music_and_noise_beds_between_sentences_give_no_cue_over_the_beds() {
     }
 
     let cues = cues_of(&path, &[]);
-    for c in &cues {
-        eprintln!(
-            "{:.3}-{:.3} {:?}",
-            secs(c.range.start),
-            secs(c.range.end_exclusive()),
-            c.text
-        );
-    }
-    eprintln!("speech: {spans:?}\nbeds: {bed_spans:?}");
+    show(&cues, &spans);
+    eprintln!("beds: {bed_spans:?}");
     assert!(!cues.is_empty(), "the sentences give cues");
     assert!(errors(&check_cues(&cues, &Rules::default())).is_empty());
     for c in &cues {
@@ -390,18 +389,8 @@ fn music_and_noise_beds_between_sentences_give_no_cue_over_the_beds() {
             }
         }
     }
-    // Each sentence still gets a cue that starts within 200 ms of its speech onset.
-    for &(on, off) in &spans {
-        let first = cues
-            .iter()
-            .map(|c| secs(c.range.start))
-            .filter(|&s| s >= on - 0.5 && s <= off)
-            .fold(f64::INFINITY, f64::min);
-        assert!(
-            (first - on).abs() <= 0.2,
-            "the first cue of the sentence at {on:.2} starts at {first:.2}"
-        );
-    }
+    // Each sentence still gets a cue that starts at its speech onset.
+    assert_each_sentence_is_cued_at_its_onset(&cues, &spans);
 }
 
 #[test]
