@@ -10,6 +10,17 @@ fn cutroom(args: &[&str]) -> Output {
         .expect("run cutroom")
 }
 
+/// Runs `cutroom` and asserts it succeeded, showing its stderr otherwise.
+fn cutroom_ok(args: &[&str]) -> Output {
+    let out = cutroom(args);
+    assert!(
+        out.status.success(),
+        "cutroom {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -23,24 +34,14 @@ fn srt_converts_to_webvtt_and_back_unchanged() {
     let vtt = dir.path().join("out.vtt");
     let back = dir.path().join("back.srt");
     std::fs::write(&srt, SRT).unwrap();
-    let out = cutroom(&["convert", p(&srt), p(&vtt)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cutroom_ok(&["convert", p(&srt), p(&vtt)]);
     let vtt_text = std::fs::read_to_string(&vtt).unwrap();
     assert!(vtt_text.starts_with("WEBVTT"), "{vtt_text}");
     assert!(
         vtt_text.contains("00:01:00.040 --> 00:01:03.000"),
         "{vtt_text}"
     );
-    let out = cutroom(&["convert", p(&vtt), p(&back)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cutroom_ok(&["convert", p(&vtt), p(&back)]);
     let a = cutroom_timeline::formats::read_subtitles(&srt).unwrap();
     let b = cutroom_timeline::formats::read_subtitles(&back).unwrap();
     assert_eq!(a.len(), 2);
@@ -59,12 +60,7 @@ fn info_json_counts_cues() {
     let dir = tempfile::tempdir().unwrap();
     let srt = dir.path().join("in.srt");
     std::fs::write(&srt, SRT).unwrap();
-    let out = cutroom(&["info", "--json", p(&srt)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = cutroom_ok(&["info", "--json", p(&srt)]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["type"], "subtitles");
     assert_eq!(v["cues"], 2);
@@ -141,12 +137,7 @@ fn probe_json_reports_exact_ntsc_rate_and_size() {
         .status()
         .expect("ffmpeg is installed by `make test-deps`");
     assert!(status.success());
-    let out = cutroom(&["probe", "--json", p(&clip)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = cutroom_ok(&["probe", "--json", p(&clip)]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let video = v["streams"]
         .as_array()
@@ -302,7 +293,7 @@ fn run_writes_the_proposal_and_exports_it_as_a_timeline() {
     let clip = bright_clip(dir.path());
     let json = dir.path().join("proposal.json");
     let otio = dir.path().join("marked.otio");
-    let out = cutroom(&[
+    cutroom_ok(&[
         "run",
         "example-brightness",
         p(&clip),
@@ -313,11 +304,6 @@ fn run_writes_the_proposal_and_exports_it_as_a_timeline() {
         "--export",
         p(&otio),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let proposal: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(proposal["plugin_id"], "example-brightness");
@@ -361,19 +347,9 @@ fn render_turns_an_exported_timeline_into_a_video_of_the_same_length() {
     let dir = tempfile::tempdir().unwrap();
     let clip = bright_clip(dir.path());
     let otio = dir.path().join("cut.otio");
-    let out = cutroom(&["run", "example-brightness", p(&clip), "--export", p(&otio)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cutroom_ok(&["run", "example-brightness", p(&clip), "--export", p(&otio)]);
     let mp4 = dir.path().join("render.mp4");
-    let out = cutroom(&["render", p(&otio), "-o", p(&mp4), "--preset", "ultrafast"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cutroom_ok(&["render", p(&otio), "-o", p(&mp4), "--preset", "ultrafast"]);
     let out = cutroom(&["probe", "--json", p(&mp4)]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let video = v["streams"]
@@ -415,7 +391,7 @@ fn run_on_part_of_a_clip_proposes_and_exports_only_that_part() {
     let dir = tempfile::tempdir().unwrap();
     let clip = bright_clip(dir.path());
     let otio = dir.path().join("part.otio");
-    let out = cutroom(&[
+    cutroom_ok(&[
         "run",
         "example-brightness",
         p(&clip),
@@ -428,11 +404,6 @@ fn run_on_part_of_a_clip_proposes_and_exports_only_that_part() {
         "--export",
         p(&otio),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let tl = cutroom_timeline::formats::read_timeline(&otio, &Default::default()).unwrap();
     let (_, part, range) = &tl.clips_with_ranges()[0];
     let frames = |start, len| {
