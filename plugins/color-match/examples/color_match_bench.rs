@@ -162,7 +162,7 @@ fn main() {
         }
         let detail = |v: &[(String, f64, f64)]| {
             v.iter()
-                .map(|(m, d, t)| format!("{m} {d:.3} ({t:.3}s)"))
+                .map(|(m, d, t)| format!("{m} {d:.4} ({t:.3}s)"))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -182,7 +182,7 @@ fn main() {
             "ours ΔE HIGHER"
         };
         println!(
-            "{grade:<17} {before:>7.2} | {om:>14} {od:5.3} ({ot:.3}s) | {tm:>14} {td:5.3} ({tt:.3}s) | {verdict}"
+            "{grade:<17} {before:>7.2} | {om:>14} {od:6.4} ({ot:.3}s) | {tm:>14} {td:6.4} ({tt:.3}s) | {verdict}"
         );
         println!("    ours:          {}", detail(&ours));
         println!("    color-matcher: {}", detail(&theirs));
