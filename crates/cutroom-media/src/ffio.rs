@@ -97,12 +97,16 @@ impl StreamSetup {
     }
 }
 
+/// The WAV format tag whose real tag is in its sub-format GUID.
+const WAVE_FORMAT_EXTENSIBLE: u16 = 0xfffe;
+
 /// WAV data sizes from here up are placeholders of a streamed file (see
 /// [`wav_declared_length`]).
 const STREAMED_WAV_SIZE: u32 = 0x7fff_0000;
 
 /// The length a WAV file's header declares: sample frames in its `data` chunk and the sample
-/// rate. `None` when the header cannot be read or declares no usable length: 0, or one of
+/// rate. `None` for compressed audio (ADPCM, MP3…, whose blocks are not sample frames), when
+/// the header cannot be read, or when it declares no usable length: 0, or one of
 /// the placeholders programs write when they stream a WAV file without coming back to
 /// finish its header (all ones; `0x7ffff000` from espeak-ng). Declared sizes from 2 GiB
 /// minus 64 KiB up count as such placeholders, so a cut-off copy of a WAV file that large
@@ -118,6 +122,9 @@ pub(crate) fn wav_declared_length(path: &Path) -> Option<(i64, Rate)> {
     let u32_at = |i: usize| -> Option<u32> {
         Some(u32::from_le_bytes(head.get(i..i + 4)?.try_into().ok()?))
     };
+    let u16_at = |i: usize| -> Option<u16> {
+        Some(u16::from_le_bytes(head.get(i..i + 2)?.try_into().ok()?))
+    };
     if head.get(0..4)? != b"RIFF" || head.get(8..12)? != b"WAVE" {
         return None;
     }
@@ -127,9 +134,16 @@ pub(crate) fn wav_declared_length(path: &Path) -> Option<(i64, Rate)> {
         let body = at + 8;
         match id {
             b"fmt " => {
-                let rate = u32_at(body + 4)?;
-                let align = u16::from_le_bytes(head.get(body + 12..body + 14)?.try_into().ok()?);
-                format = Some((rate, align));
+                let mut tag = u16_at(body)?;
+                if tag == WAVE_FORMAT_EXTENSIBLE {
+                    // The sub-format GUID starts with the format tag it stands for.
+                    tag = u16_at(body + 24)?;
+                }
+                // Only for uncompressed audio does a block hold exactly one sample frame.
+                if !matches!(tag, 1 | 3 | 6 | 7) {
+                    return None;
+                }
+                format = Some((u32_at(body + 4)?, u16_at(body + 12)?));
             }
             b"data" => {
                 let (rate, align) = format?;

@@ -208,13 +208,18 @@ fn truncated_audio_ends_with_an_error_after_the_samples_it_has() {
     );
 }
 
-/// A 10 s mono 16-bit WAV in `dir`, cut to its first `keep` bytes when given.
-fn wav(dir: &Path, name: &str, keep: Option<fn(usize) -> usize>) -> std::path::PathBuf {
+/// A 10 s WAV of `codec` (ffmpeg output options) in `dir`, cut to its first `keep` bytes
+/// when given.
+fn wav(
+    dir: &Path,
+    name: &str,
+    codec: &[&str],
+    keep: Option<fn(usize) -> usize>,
+) -> std::path::PathBuf {
     let clip = dir.join(name);
-    common::lavfi(
-        &["sine=frequency=440:sample_rate=48000:duration=10"],
-        &["-c:a", "pcm_s16le", clip.to_str().unwrap()],
-    );
+    let mut args = codec.to_vec();
+    args.push(clip.to_str().unwrap());
+    common::lavfi(&["sine=frequency=440:sample_rate=48000:duration=10"], &args);
     if let Some(keep) = keep {
         let bytes = std::fs::read(&clip).unwrap();
         std::fs::write(&clip, &bytes[..keep(bytes.len())]).unwrap();
@@ -242,11 +247,13 @@ fn read_all_audio(path: &Path) -> (usize, Option<MediaError>) {
     (samples, None)
 }
 
+const PCM16: [&str; 2] = ["-c:a", "pcm_s16le"];
+
 #[test]
 fn a_cut_off_wav_file_ends_with_an_error_after_the_samples_it_has() {
     let dir = tempfile::tempdir().unwrap();
     // Cut at a whole sample, so every sample still there decodes.
-    let clip = wav(dir.path(), "cut.wav", Some(|n| n / 4 * 2));
+    let clip = wav(dir.path(), "cut.wav", &PCM16, Some(|n| n / 4 * 2));
     let (samples, err) = read_all_audio(&clip);
     assert!(
         (4 * 16000..6 * 16000).contains(&samples),
@@ -264,7 +271,7 @@ fn a_cut_off_wav_file_ends_with_an_error_after_the_samples_it_has() {
 #[test]
 fn a_whole_wav_file_and_a_streamed_one_read_to_the_end() {
     let dir = tempfile::tempdir().unwrap();
-    let whole = wav(dir.path(), "whole.wav", None);
+    let whole = wav(dir.path(), "whole.wav", &PCM16, None);
     assert_eq!(read_all_audio(&whole).0, 10 * 16000);
     assert!(read_all_audio(&whole).1.is_none());
     // A program that streams WAV leaves a placeholder as the data size (all ones; espeak-ng
@@ -307,5 +314,37 @@ fn corrupted_middle_ends_without_hanging_or_panicking() {
     assert!(
         msg.contains("damaged.mp4") && msg.contains("corrupt"),
         "{msg}"
+    );
+}
+
+#[test]
+fn compressed_and_extensible_wav_files_are_judged_by_their_own_format() {
+    let dir = tempfile::tempdir().unwrap();
+    // Compressed audio in WAV: the header's block size is not a sample frame, so its data
+    // size says nothing about the length; whole files read to their end.
+    for (name, codec) in [("adpcm.wav", "adpcm_ima_wav"), ("mp3.wav", "libmp3lame")] {
+        let clip = wav(dir.path(), name, &["-c:a", codec], None);
+        let (samples, err) = read_all_audio(&clip);
+        assert!(err.is_none(), "{name}: {err:?}");
+        assert!(
+            (samples as i64 - 160_000).abs() < 3_000,
+            "{name}: {samples}"
+        );
+    }
+    // Three channels of 24-bit PCM need the extensible header; cut off, it is still caught.
+    let codec = ["-ac", "3", "-c:a", "pcm_s24le"];
+    let whole = wav(dir.path(), "ext.wav", &codec, None);
+    let (samples, err) = read_all_audio(&whole);
+    assert!(samples == 160_000 && err.is_none(), "{samples} {err:?}");
+    let mut bytes = std::fs::read(&whole).unwrap();
+    let data = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
+    bytes.truncate(data + (bytes.len() - data) / 2 / 9 * 9);
+    let cut = dir.path().join("ext-cut.wav");
+    std::fs::write(&cut, bytes).unwrap();
+    let (samples, err) = read_all_audio(&cut);
+    assert!((4 * 16000..6 * 16000).contains(&samples), "{samples}");
+    assert!(
+        matches!(err, Some(MediaError::EndedEarly { .. })),
+        "{err:?}"
     );
 }
