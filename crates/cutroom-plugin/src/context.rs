@@ -318,15 +318,9 @@ impl Context {
 
     /// Frames of the whole reference clip, at the manifest's video request.
     pub fn reference_video_frames(&self) -> FrameStream {
-        let (Some(reference), true, Some(request)) =
-            (&self.reference, self.reads.reference_clip, self.reads.video)
-        else {
-            return FrameStream::failed(PluginError::Undeclared {
-                what: "the reference clip",
-            });
-        };
-        let range = reference.meta().range;
-        open_reference_video(&**reference, &request, range, &self.cancel)
+        // Without a reference the range does not matter: the stream is an error.
+        let whole = self.reference_meta().map_or(self.meta.range, |m| m.range);
+        self.reference_video_frames_over(whole)
     }
 
     /// Like [`Context::reference_video_frames`], over `range` of the reference (media time,
@@ -341,7 +335,12 @@ impl Context {
         };
         let meta = reference.meta();
         match meta.range.intersection(&range) {
-            Some(r) => open_reference_video(&**reference, &request, r, &self.cancel),
+            Some(r) => {
+                let mut stream = open_video(&**reference, &request, r, &self.cancel);
+                // The reference's media errors name it.
+                stream.guard.reference = Some(meta.name);
+                stream
+            }
             None => FrameStream::failed(PluginError::ReferenceMedia {
                 name: meta.name,
                 source: MediaError::Unsupported(format!(
@@ -396,18 +395,6 @@ fn open_video(
         guard: Guarded::open(source.open_video(request, range), cancel),
         expected: *request,
     }
-}
-
-/// Like [`open_video`], for the reference clip: its media errors name it.
-fn open_reference_video(
-    source: &dyn MediaSource,
-    request: &VideoRequest,
-    range: TimeRange,
-    cancel: &CancelToken,
-) -> FrameStream {
-    let mut stream = open_video(source, request, range, cancel);
-    stream.guard.reference = Some(source.meta().name);
-    stream
 }
 
 /// A source's stream as a plugin sees it: an error from opening comes first, cancellation
