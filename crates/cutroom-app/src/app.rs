@@ -241,6 +241,12 @@ fn write_recovery_base(path: &Path, base: Option<&Path>) {
     }
 }
 
+/// Removes the autosave `path` and the recovery base file beside it.
+fn remove_recovery(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(path.with_file_name(RECOVERY_BASE_FILE));
+}
+
 /// The directory recorded by [`write_recovery_base`], if any.
 fn read_recovery_base(path: &Path) -> Option<PathBuf> {
     let bytes = std::fs::read(path).ok().filter(|b| !b.is_empty())?;
@@ -1195,8 +1201,7 @@ impl CutroomApp {
                         self.recover();
                     }
                     if ui.button("Discard").clicked() {
-                        let _ = std::fs::remove_file(&path);
-                        let _ = std::fs::remove_file(path.with_file_name(RECOVERY_BASE_FILE));
+                        remove_recovery(&path);
                         self.recovery_prompt = None;
                     }
                 });
@@ -1226,8 +1231,7 @@ impl CutroomApp {
     /// A clean shutdown: the recovery file is no longer needed.
     pub fn shut_down(&mut self) {
         if let Some(p) = self.document.as_ref().and_then(|d| d.recovery_path()) {
-            let _ = std::fs::remove_file(p);
-            let _ = std::fs::remove_file(p.with_file_name(RECOVERY_BASE_FILE));
+            remove_recovery(p);
         }
     }
 
