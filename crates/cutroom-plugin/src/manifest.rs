@@ -413,6 +413,13 @@ pub enum ParamKind {
 }
 
 impl ParamKind {
+    /// A time parameter defaulting to `ms` milliseconds.
+    pub fn millis(ms: i64) -> ParamKind {
+        ParamKind::Time {
+            default: RationalTime::new(ms, cutroom_timeline::Rate::MILLIS),
+        }
+    }
+
     /// A short name of the type for messages ("float", "choice").
     pub fn type_name(&self) -> &'static str {
         match self {

@@ -42,12 +42,6 @@ impl AutoCut {
     }
 }
 
-fn seconds(ms: i64) -> ParamKind {
-    ParamKind::Time {
-        default: RationalTime::new(ms, Rate::MILLIS),
-    }
-}
-
 /// Whole 10 ms audio frames in a time (rounded to the nearest frame).
 fn audio_frames(t: RationalTime) -> usize {
     let samples = t.to_samples(SAMPLE_RATE).max(0) as usize;
@@ -74,7 +68,7 @@ impl Plugin for AutoCut {
                 .with_help("0 proposes only the clearest boundaries, 1 everything plausible."),
         )
         .param(
-            ParamSpec::new("min_shot", "Minimum shot length", seconds(400)).with_help(
+            ParamSpec::new("min_shot", "Minimum shot length", ParamKind::millis(400)).with_help(
                 "Boundaries closer together than this are merged (the strongest is kept).",
             ),
         )
@@ -105,19 +99,19 @@ impl Plugin for AutoCut {
                 .with_help("Peak level below which a 10 ms frame is silent."),
         )
         .param(
-            ParamSpec::new("min_silence", "Minimum silence", seconds(300))
+            ParamSpec::new("min_silence", "Minimum silence", ParamKind::millis(300))
                 .with_help("Shorter pauses between sounds are kept."),
         )
         .param(
-            ParamSpec::new("min_sound", "Minimum sound", seconds(30))
+            ParamSpec::new("min_sound", "Minimum sound", ParamKind::millis(30))
                 .with_help("Shorter bursts of sound (clicks) count as silence."),
         )
         .param(
-            ParamSpec::new("pad_before", "Padding before", seconds(100))
+            ParamSpec::new("pad_before", "Padding before", ParamKind::millis(100))
                 .with_help("Kept before each sound."),
         )
         .param(
-            ParamSpec::new("pad_after", "Padding after", seconds(200))
+            ParamSpec::new("pad_after", "Padding after", ParamKind::millis(200))
                 .with_help("Kept after each sound."),
         )
         .param(
