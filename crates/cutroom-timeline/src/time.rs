@@ -34,6 +34,12 @@ pub enum TimeError {
     /// A value that does not fit the 64-bit range used for times.
     #[error("time value out of range")]
     Overflow,
+    /// [`TimeRange::part`]: the part would start at or after the end of the range.
+    #[error("the part starts at or after the end of the range")]
+    StartsPastEnd,
+    /// [`TimeRange::part`]: the part would end at or before its start.
+    #[error("the part ends at or before its start")]
+    EndsBeforeStart,
 }
 
 /// Rounds `num / den` to the nearest integer, ties away from zero.
@@ -435,6 +441,28 @@ impl TimeRange {
         }
     }
 
+    /// The part of this range from `from` to `to`, both offsets from its start; a `to` of
+    /// `None`, or past the range's end, means the end.
+    pub fn part(
+        &self,
+        from: RationalTime,
+        to: Option<RationalTime>,
+    ) -> Result<TimeRange, TimeError> {
+        let end_of_range = self.end_exclusive();
+        let start = self.start.checked_add(from)?;
+        let end = match to {
+            Some(t) => self.start.checked_add(t)?.min(end_of_range),
+            None => end_of_range,
+        };
+        if start >= end_of_range {
+            return Err(TimeError::StartsPastEnd);
+        }
+        if end <= start {
+            return Err(TimeError::EndsBeforeStart);
+        }
+        TimeRange::from_start_end(start, end)
+    }
+
     /// The same range with both ends rescaled to `rate`.
     pub fn rescaled_to(&self, rate: Rate) -> TimeRange {
         let start = self.start.rescaled_to(rate);
@@ -618,6 +646,31 @@ impl fmt::Display for Timecode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_part_is_cut_from_offsets_and_ends_at_the_range_end() {
+        let range = TimeRange::from_frames(100, 50, Rate::FPS_25);
+        let t = |ms| RationalTime::new(ms, Rate::MILLIS);
+        let whole = range.part(t(0), None).unwrap();
+        assert_eq!(
+            (whole.start, whole.end_exclusive()),
+            (range.start, range.end_exclusive())
+        );
+        let p = range.part(t(400), Some(t(1200))).unwrap();
+        assert_eq!(p.start.to_frames(Rate::FPS_25), 110);
+        assert_eq!(p.end_exclusive().to_frames(Rate::FPS_25), 130);
+        let past = range.part(t(1000), Some(t(60_000))).unwrap();
+        assert_eq!(past.end_exclusive(), range.end_exclusive());
+        assert_eq!(range.part(t(2000), None), Err(TimeError::StartsPastEnd));
+        assert_eq!(
+            range.part(t(800), Some(t(800))),
+            Err(TimeError::EndsBeforeStart)
+        );
+        assert_eq!(
+            range.part(t(800), Some(t(400))),
+            Err(TimeError::EndsBeforeStart)
+        );
+    }
 
     #[test]
     fn round_div_rounds_half_away_from_zero() {

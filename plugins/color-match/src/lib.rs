@@ -23,6 +23,7 @@ mod joint;
 mod linalg;
 
 use cutroom_plugin::prelude::*;
+use cutroom_plugin::timeline::TimeError;
 use cutroom_plugin::FrameStream;
 
 pub use fit::{ColorModel, FitError, FitOptions, Method, MklSpace, Samples};
@@ -74,13 +75,13 @@ impl Plugin for ColorMatch {
             .with_help("A still image whose look to match, instead of a reference clip."),
         )
         .param(
-            ParamSpec::new("reference_in", "Reference in", seconds(0)).with_help(
+            ParamSpec::new("reference_in", "Reference in", ParamKind::millis(0)).with_help(
                 "Where the part of the reference clip to match starts, from the clip's start \
                  (seconds, or an exact frame count such as 300@25).",
             ),
         )
         .param(
-            ParamSpec::new("reference_out", "Reference out", seconds(0)).with_help(
+            ParamSpec::new("reference_out", "Reference out", ParamKind::millis(0)).with_help(
                 "Where the part of the reference clip to match ends (exclusive); 0 for the \
                  clip's end.",
             ),
@@ -222,12 +223,6 @@ impl Plugin for ColorMatch {
     }
 }
 
-fn seconds(ms: i64) -> ParamKind {
-    ParamKind::Time {
-        default: RationalTime::new(ms, Rate::MILLIS),
-    }
-}
-
 /// The part of the reference (whole extent `whole`) between `start` and `end` from its start;
 /// an `end` of zero, or past the reference's end, means its end.
 fn reference_range(
@@ -235,30 +230,23 @@ fn reference_range(
     start: RationalTime,
     end: RationalTime,
 ) -> Result<TimeRange, PluginError> {
-    if start.value == 0 && end.value == 0 {
-        return Ok(whole);
-    }
-    let from = whole.start + start;
-    let to = if end.value == 0 {
-        whole.end_exclusive()
-    } else {
-        (whole.start + end).min(whole.end_exclusive())
-    };
-    if from >= whole.end_exclusive() {
-        return Err(PluginError::failed(format!(
-            "reference_in ({:.3} s) is past the end of the reference ({:.3} s)",
-            start.to_seconds(),
-            whole.duration.to_seconds()
-        )));
-    }
-    if to <= from {
-        return Err(PluginError::failed(format!(
-            "reference_out ({:.3} s) must come after reference_in ({:.3} s)",
-            end.to_seconds(),
-            start.to_seconds()
-        )));
-    }
-    TimeRange::from_start_end(from, to).map_err(|e| PluginError::failed(e.to_string()))
+    whole
+        .part(start, (end.value != 0).then_some(end))
+        .map_err(|e| {
+            PluginError::failed(match e {
+                TimeError::StartsPastEnd => format!(
+                    "reference_in ({:.3} s) is past the end of the reference ({:.3} s)",
+                    start.to_seconds(),
+                    whole.duration.to_seconds()
+                ),
+                TimeError::EndsBeforeStart => format!(
+                    "reference_out ({:.3} s) must come after reference_in ({:.3} s)",
+                    end.to_seconds(),
+                    start.to_seconds()
+                ),
+                other => other.to_string(),
+            })
+        })
 }
 
 /// Reads `stream` and samples up to `wanted` frames spread evenly over `count` frames

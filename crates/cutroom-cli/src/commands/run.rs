@@ -12,7 +12,7 @@ use cutroom_plugin::params::parse_time;
 use cutroom_plugin::{MediaMeta, MediaSource, ParamKind, Params, Proposal};
 use cutroom_source::FfmpegSource;
 use cutroom_timeline::formats::WriteOptions;
-use cutroom_timeline::{Rate, TimeRange};
+use cutroom_timeline::{Rate, RationalTime, TimeError, TimeRange};
 
 /// Arguments of `cutroom run`.
 #[derive(Debug, clap::Args)]
@@ -102,27 +102,22 @@ fn clip_range(meta: &MediaMeta, from: Option<&str>, to: Option<&str>) -> Result<
             format!("{flag} {text:?} is not a time (12.5, 12.5s, 1500ms, HH:MM:SS:FF or 300@25)")
         })
     };
+    let from = match from {
+        Some(t) => time("--from", t)?,
+        None => RationalTime::new(0, rate),
+    };
+    let to = to.map(|t| time("--to", t)).transpose()?;
     let whole = meta.range;
-    let start = match from {
-        Some(t) => whole.start + time("--from", t)?,
-        None => whole.start,
-    };
-    let end = match to {
-        Some(t) => (whole.start + time("--to", t)?).min(whole.end_exclusive()),
-        None => whole.end_exclusive(),
-    };
-    if start >= whole.end_exclusive() {
-        bail!(
+    whole.part(from, to).map_err(|e| match e {
+        TimeError::StartsPastEnd => anyhow::anyhow!(
             "--from {:.3} s is past the end of {} ({:.3} s)",
-            (start - whole.start).to_seconds(),
+            from.to_seconds(),
             meta.name,
             whole.duration.to_seconds()
-        );
-    }
-    if end <= start {
-        bail!("--to must come after --from");
-    }
-    Ok(TimeRange::from_start_end(start, end)?)
+        ),
+        TimeError::EndsBeforeStart => anyhow::anyhow!("--to must come after --from"),
+        other => other.into(),
+    })
 }
 
 /// Runs the plugin to completion on a worker, printing progress on stderr when it is a
