@@ -759,9 +759,9 @@ impl ColorModel {
             .collect();
         let targets: Vec<[f32; 3]> = pixels
             .iter()
-            .map(|p| match self.joint.as_ref().and_then(|j| j.target(*p)) {
-                Some(t) => self.finish(*p, t),
-                None => self.map(*p),
+            .map(|p| {
+                let target = self.joint.as_ref().and_then(|j| j.target(*p));
+                self.finish(*p, target.unwrap_or_else(|| self.raw(*p)))
             })
             .collect();
         // Each pixel's four lattice points and weights: fixed, since only the values move.

@@ -32,6 +32,11 @@ fn level(v: f32) -> usize {
     (v * 255.0).round().clamp(0.0, 255.0) as usize
 }
 
+/// The key of an 8-bit color in [`JointHistogram::cells`].
+fn cell(r: usize, g: usize, b: usize) -> u32 {
+    (r << 16 | g << 8 | b) as u32
+}
+
 /// Cumulative fractions of samples at or below each level (`[0]` is the fraction below level
 /// 0, i.e. 0; `[k + 1]` the fraction at or below level `k`).
 fn cumulative(pixels: &[[f32; 3]], channel: usize) -> [f64; 257] {
@@ -52,8 +57,9 @@ impl JointHistogram {
     pub(crate) fn new(source: &[[f32; 3]], reference: &[[f32; 3]]) -> JointHistogram {
         let mut cells = HashMap::with_capacity(reference.len() / 4);
         for p in reference {
-            let key = (level(p[0]) << 16 | level(p[1]) << 8 | level(p[2])) as u32;
-            *cells.entry(key).or_insert(0) += 1;
+            *cells
+                .entry(cell(level(p[0]), level(p[1]), level(p[2])))
+                .or_insert(0) += 1;
         }
         let coupling = std::array::from_fn(|c| {
             let s = cumulative(source, c);
@@ -100,7 +106,7 @@ impl JointHistogram {
         for &(r, wr) in lr {
             for &(g, wg) in lg {
                 for &(b, wb) in lb {
-                    let key = u32::from(r) << 16 | u32::from(g) << 8 | u32::from(b);
+                    let key = cell(r.into(), g.into(), b.into());
                     let Some(&n) = self.cells.get(&key) else {
                         continue;
                     };
