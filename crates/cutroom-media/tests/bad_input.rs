@@ -174,43 +174,9 @@ fn truncated_faststart_mp4_ends_with_an_error_after_the_frames_it_has() {
     assert!(reader.next().is_none(), "the iterator ends after the error");
 }
 
-#[test]
-fn truncated_audio_ends_with_an_error_after_the_samples_it_has() {
-    let dir = tempfile::tempdir().unwrap();
-    // PCM in a QuickTime file with its index first: the index declares the length, and a
-    // cut at a whole sample leaves the data that is still there decodable, so the only fault
-    // is the missing second half.
-    let clip = dir.path().join("short.mov");
-    common::lavfi(
-        &["sine=frequency=440:sample_rate=48000:duration=10"],
-        &[
-            "-c:a",
-            "pcm_s16le",
-            "-movflags",
-            "+faststart",
-            clip.to_str().unwrap(),
-        ],
-    );
-    let bytes = std::fs::read(&clip).unwrap();
-    std::fs::write(&clip, &bytes[..bytes.len() / 4 * 2]).unwrap();
-    let (samples, err) = read_all_audio(&clip);
-    // About half of the 10 s arrives before the error.
-    assert!(
-        (3 * 16000..7 * 16000).contains(&samples),
-        "{samples} samples before the error"
-    );
-    let err = err.expect("a truncated stream must not end cleanly");
-    assert!(matches!(err, MediaError::EndedEarly { .. }), "{err:?}");
-    let msg = err.to_string();
-    assert!(
-        msg.contains("short.mov") && msg.contains("audio data stops at"),
-        "{msg}"
-    );
-}
-
-/// A 10 s WAV of `codec` (ffmpeg output options) in `dir`, cut to its first `keep` bytes
-/// when given.
-fn wav(
+/// A 10 s tone made with `codec` (ffmpeg output options) into `dir/name` (the extension
+/// picks the container), cut to its first `keep` bytes when given.
+fn tone(
     dir: &Path,
     name: &str,
     codec: &[&str],
@@ -225,6 +191,29 @@ fn wav(
         std::fs::write(&clip, &bytes[..keep(bytes.len())]).unwrap();
     }
     clip
+}
+
+#[test]
+fn truncated_audio_ends_with_an_error_after_the_samples_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    // PCM in a QuickTime file with its index first: the index declares the length, and a
+    // cut at a whole sample leaves the data that is still there decodable, so the only fault
+    // is the missing second half.
+    let codec = ["-c:a", "pcm_s16le", "-movflags", "+faststart"];
+    let clip = tone(dir.path(), "short.mov", &codec, Some(|n| n / 4 * 2));
+    let (samples, err) = read_all_audio(&clip);
+    // About half of the 10 s arrives before the error.
+    assert!(
+        (3 * 16000..7 * 16000).contains(&samples),
+        "{samples} samples before the error"
+    );
+    let err = err.expect("a truncated stream must not end cleanly");
+    assert!(matches!(err, MediaError::EndedEarly { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("short.mov") && msg.contains("audio data stops at"),
+        "{msg}"
+    );
 }
 
 /// Reads all of `path` at 16 kHz mono: the sample frames read and the error that ended it.
@@ -253,7 +242,7 @@ const PCM16: [&str; 2] = ["-c:a", "pcm_s16le"];
 fn a_cut_off_wav_file_ends_with_an_error_after_the_samples_it_has() {
     let dir = tempfile::tempdir().unwrap();
     // Cut at a whole sample, so every sample still there decodes.
-    let clip = wav(dir.path(), "cut.wav", &PCM16, Some(|n| n / 4 * 2));
+    let clip = tone(dir.path(), "cut.wav", &PCM16, Some(|n| n / 4 * 2));
     let (samples, err) = read_all_audio(&clip);
     assert!(
         (4 * 16000..6 * 16000).contains(&samples),
@@ -271,7 +260,7 @@ fn a_cut_off_wav_file_ends_with_an_error_after_the_samples_it_has() {
 #[test]
 fn a_whole_wav_file_and_a_streamed_one_read_to_the_end() {
     let dir = tempfile::tempdir().unwrap();
-    let whole = wav(dir.path(), "whole.wav", &PCM16, None);
+    let whole = tone(dir.path(), "whole.wav", &PCM16, None);
     assert_eq!(read_all_audio(&whole).0, 10 * 16000);
     assert!(read_all_audio(&whole).1.is_none());
     // A program that streams WAV leaves a placeholder as the data size (all ones; espeak-ng
@@ -323,7 +312,7 @@ fn compressed_and_extensible_wav_files_are_judged_by_their_own_format() {
     // Compressed audio in WAV: the header's block size is not a sample frame, so its data
     // size says nothing about the length; whole files read to their end.
     for (name, codec) in [("adpcm.wav", "adpcm_ima_wav"), ("mp3.wav", "libmp3lame")] {
-        let clip = wav(dir.path(), name, &["-c:a", codec], None);
+        let clip = tone(dir.path(), name, &["-c:a", codec], None);
         let (samples, err) = read_all_audio(&clip);
         assert!(err.is_none(), "{name}: {err:?}");
         assert!(
@@ -333,7 +322,7 @@ fn compressed_and_extensible_wav_files_are_judged_by_their_own_format() {
     }
     // Three channels of 24-bit PCM need the extensible header; cut off, it is still caught.
     let codec = ["-ac", "3", "-c:a", "pcm_s24le"];
-    let whole = wav(dir.path(), "ext.wav", &codec, None);
+    let whole = tone(dir.path(), "ext.wav", &codec, None);
     let (samples, err) = read_all_audio(&whole);
     assert!(samples == 160_000 && err.is_none(), "{samples} {err:?}");
     let mut bytes = std::fs::read(&whole).unwrap();
