@@ -80,6 +80,14 @@ fn close(a: [u8; 3], b: [u8; 3]) -> bool {
     a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 3)
 }
 
+/// The bin's first entry is `red.mp4` from `dir`, found and probed (64×36).
+fn assert_bin_holds_red_clip(app: &CutroomApp, dir: &std::path::Path) {
+    let entry = &app.media_bin.entries[0];
+    assert_eq!(entry.key, "red.mp4");
+    assert_eq!(entry.path.as_deref(), Some(dir.join("red.mp4").as_path()));
+    assert!(entry.info.contains("64×36"), "{}", entry.info);
+}
+
 #[test]
 fn a_dissolve_plays_as_a_cross_fade_with_the_renderers_weights() {
     let dir = tempfile::tempdir().unwrap();
@@ -215,13 +223,7 @@ fn relative_media_paths_in_an_opened_timeline_are_found_next_to_the_file() {
     assert!(is_red(centre_pixel(&player, 1, 25)), "frame 25 decodes");
 
     // The bin found and probed it (its thumbnail is decoded from this path).
-    let entry = &app.media_bin.entries[0];
-    assert_eq!(entry.key, "red.mp4");
-    assert_eq!(
-        entry.path.as_deref(),
-        Some(project.path().join("red.mp4").as_path())
-    );
-    assert!(entry.info.contains("64×36"), "{}", entry.info);
+    assert_bin_holds_red_clip(&app, project.path());
 
     // A plugin runs on the clip.
     let manifest = app
@@ -289,13 +291,7 @@ fn a_recovered_autosave_finds_relative_media_next_to_the_file_it_came_from() {
     app.recover();
     assert_eq!(app.status().map(|s| s.1), Some(false), "{:?}", app.status());
     assert_eq!(app.media_base(), Some(project.path()));
-    let entry = &app.media_bin.entries[0];
-    assert_eq!(entry.key, "red.mp4");
-    assert_eq!(
-        entry.path.as_deref(),
-        Some(project.path().join("red.mp4").as_path())
-    );
-    assert!(entry.info.contains("64×36"), "{}", entry.info);
+    assert_bin_holds_red_clip(&app, project.path());
 
     // A clean shutdown removes both recovery files.
     app.shut_down();
