@@ -174,6 +174,9 @@ fn main() -> anyhow::Result<()> {
         ..AppConfig::default()
     });
     app.open_path(std::path::Path::new(&clip));
+    if !app.wait_for_media(std::time::Duration::from_secs(60)) {
+        anyhow::bail!("{clip} did not open within a minute");
+    }
     if let Some((msg, true)) = app.status() {
         anyhow::bail!("{msg}");
     }

@@ -10,7 +10,6 @@ use crossbeam_channel::Receiver;
 use cutroom_engine::scheduler::JobRequest;
 use cutroom_engine::{Document, JobEvent, JobId, JobScheduler, Registry, Target};
 use cutroom_plugin::{MediaSource, ParamKind, ParamValue, Params};
-use cutroom_source::FfmpegSource;
 use cutroom_timeline::formats::{ReadOptions, TimelineFormat};
 use cutroom_timeline::{
     project_file, Clip, Item, MediaReference, Project, Rate, RationalTime, TimeRange, Track,
@@ -23,6 +22,7 @@ use crate::dialogs::{DialogPurpose, Dialogs};
 use crate::export::{self, ExportKind, ExportPanel};
 use crate::jobs::{JobState, JobsPanel};
 use crate::media_bin::MediaBin;
+use crate::opening::{MediaOpener, Opened, Purpose};
 use crate::playback::Program;
 use crate::plugins::{PluginsPanel, SavedParams};
 use crate::preview_lut::{preview_key, PreviewKey, PreviewLutBuilder};
@@ -188,6 +188,9 @@ pub struct CutroomApp {
     smoke: Option<Smoke>,
     renders: Vec<RenderJob>,
     media_base: Option<PathBuf>,
+    opener: MediaOpener,
+    /// Counts the projects opened, so that media probed for an earlier one is ignored.
+    project_generation: u64,
     /// The media bin.
     pub media_bin: MediaBin,
     /// The viewer.
@@ -293,6 +296,8 @@ impl CutroomApp {
             smoke: config.smoke.map(Smoke::new),
             renders: Vec::new(),
             media_base: None,
+            opener: MediaOpener::default(),
+            project_generation: 0,
             media_bin: MediaBin::default(),
             viewer: Viewer::new(config.viewer_size),
             timeline: TimelinePanel::default(),
@@ -474,17 +479,23 @@ impl CutroomApp {
 
     /// Opens a media file, a timeline (`.otio`, `.edl`, `.fcpxml`) or a project
     /// (`.cutroom`). Errors go to the status line.
+    ///
+    /// Media files are probed on another thread: they arrive in the bin (and on the
+    /// timeline) a few frames later, or as an error in the status line.
     pub fn open_path(&mut self, path: &Path) {
         match self.try_open(path) {
-            Ok(()) => {
+            Ok(true) => {
                 self.remember(path);
                 self.set_status(format!("Opened {}", path.display()), false);
             }
+            Ok(false) => {}
             Err(e) => self.set_status(e, true),
         }
     }
 
-    fn try_open(&mut self, path: &Path) -> Result<(), String> {
+    /// Opens a timeline or project (`Ok(true)`), or asks for media to be opened
+    /// (`Ok(false)`).
+    fn try_open(&mut self, path: &Path) -> Result<bool, String> {
         let ext = path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -495,7 +506,7 @@ impl CutroomApp {
         if ext == "cutroom" {
             let p = project_file::load(path).map_err(|e| e.to_string())?;
             self.open_project_in(p, base);
-            return Ok(());
+            return Ok(true);
         }
         if TimelineFormat::from_path(path).is_some() {
             let opts = ReadOptions {
@@ -506,18 +517,72 @@ impl CutroomApp {
             let mut p = Project::new(tl.name.clone(), tl.rate);
             p.timelines = vec![tl];
             self.open_project_in(p, base);
-            return Ok(());
+            return Ok(true);
         }
-        let source = FfmpegSource::open(path).map_err(|e| e.to_string())?;
         // Clips name media by absolute path, so that it does not depend on the current
         // directory or on the directory of the project it is added to.
         let key = absolute.display().to_string();
-        let had_doc = self.document.is_some();
-        self.add_media(&key, Arc::new(source), Some(&absolute));
-        if had_doc {
-            self.add_to_timeline(&key);
+        self.opener.request(&key, &absolute, Purpose::File);
+        let name = absolute
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| key.clone());
+        self.set_status(format!("Opening {name}…"), false);
+        Ok(false)
+    }
+
+    /// Takes in the media opened since the last frame. Never blocks.
+    fn poll_media(&mut self) {
+        for opened in self.opener.try_iter() {
+            self.take_opened(opened);
         }
-        Ok(())
+    }
+
+    /// Waits until every file asked for is open (or failed), for at most `timeout`;
+    /// `false` if some are still being opened. For scripts and tests: the UI never waits.
+    pub fn wait_for_media(&mut self, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while self.opener.pending() > 0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.opener.wait(left) {
+                Some(opened) => self.take_opened(opened),
+                None => break,
+            }
+        }
+        self.opener.pending() == 0
+    }
+
+    /// How many media files are still being opened.
+    pub fn media_opening(&self) -> usize {
+        self.opener.pending()
+    }
+
+    fn take_opened(&mut self, opened: Opened) {
+        let Opened {
+            key,
+            path,
+            purpose,
+            result,
+        } = opened;
+        match (purpose, result) {
+            (Purpose::File, Ok(source)) => {
+                let had_doc = self.document.is_some();
+                self.add_media(&key, Arc::new(source), Some(&path));
+                if had_doc {
+                    self.add_to_timeline(&key);
+                }
+                self.remember(&path);
+                self.set_status(format!("Opened {}", path.display()), false);
+            }
+            (Purpose::Project(g), _) if g != self.project_generation => {}
+            (Purpose::Project(_), Ok(source)) => {
+                let meta = source.meta();
+                self.media_bin.add(&key, &meta, Some(&path));
+                self.sources.insert(key, Arc::new(source));
+            }
+            (Purpose::Project(_), Err(e)) => self.set_status(format!("Media offline: {e}"), true),
+            (Purpose::File, Err(e)) => self.set_status(e, true),
+        }
     }
 
     /// Opens `project`, registering its clips' media files in the bin. Relative media
@@ -544,6 +609,8 @@ impl CutroomApp {
         self.viewer.drop_frame = project.settings.drop_frame;
         self.media_base = media_base;
         self.set_document(project);
+        self.project_generation += 1;
+        let mut asked = std::collections::HashSet::new();
         for url in urls {
             let path = resolve_media(&url, self.media_base.as_deref());
             // The same (relative) URL may name another file than in an earlier project.
@@ -552,10 +619,9 @@ impl CutroomApp {
             {
                 continue;
             }
-            if let Ok(s) = FfmpegSource::open(&path) {
-                let meta = s.meta();
-                self.media_bin.add(&url, &meta, Some(&path));
-                self.sources.insert(url, Arc::new(s));
+            if asked.insert(url.clone()) {
+                self.opener
+                    .request(&url, &path, Purpose::Project(self.project_generation));
             }
         }
     }
@@ -730,9 +796,10 @@ impl CutroomApp {
         }
     }
 
-    /// Drains job events (never blocks); finished proposals go to review.
+    /// Drains job events and opened media (never blocks); finished proposals go to review.
     pub fn poll_jobs(&mut self) {
         self.poll_renders();
+        self.poll_media();
         let events: Vec<JobEvent> = self.events.try_iter().collect();
         for ev in events {
             self.jobs.handle(&ev);
@@ -1041,7 +1108,7 @@ impl CutroomApp {
         }
         self.sync_viewer(&ctx);
         self.viewer.tick(&ctx);
-        if self.jobs.any_active() {
+        if self.jobs.any_active() || self.opener.pending() > 0 {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
 
@@ -1149,7 +1216,8 @@ impl CutroomApp {
                 egui::ScrollArea::vertical()
                     .id_salt("left-scroll")
                     .show(ui, |ui| {
-                        self.media_bin.ui(ui, &self.recent, &mut actions);
+                        let opening = self.opener.pending_names();
+                        self.media_bin.ui(ui, &self.recent, &opening, &mut actions);
                         ui.separator();
                         let clips: Vec<(String, String)> = self
                             .media_bin

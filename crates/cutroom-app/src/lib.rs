@@ -8,7 +8,8 @@
 //!
 //! Threads: the UI thread only draws and sends commands. Pictures are decoded by the
 //! [`playback`] thread into a bounded channel; job events and dialog answers are drained
-//! with `try_recv` each frame; thumbnails and native dialogs run on their own threads.
+//! with `try_recv` each frame; media is probed on the [`opening`] thread; thumbnails and native
+//! dialogs run on their own threads.
 //!
 //! [`run_app`] opens the window; `CUTROOM_SMOKE` scripts a run for the smoke test (see
 //! [`smoke`]).
@@ -18,6 +19,7 @@ pub mod dialogs;
 pub mod export;
 pub mod jobs;
 pub mod media_bin;
+pub mod opening;
 pub mod playback;
 pub mod plugins;
 pub mod preview_lut;

@@ -112,8 +112,14 @@ impl MediaBin {
             .and_then(|e| e.path.as_deref())
     }
 
-    /// Shows the bin.
-    pub fn ui(&mut self, ui: &mut egui::Ui, recent: &[PathBuf], actions: &mut Vec<Action>) {
+    /// Shows the bin, with the names of the files still `opening` below its entries.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        recent: &[PathBuf],
+        opening: &[String],
+        actions: &mut Vec<Action>,
+    ) {
         for (key, img) in self.thumbs_rx.try_iter() {
             if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
                 e.thumb = Some(ui.ctx().load_texture(
@@ -129,7 +135,7 @@ impl MediaBin {
                 actions.push(Action::OpenDialog);
             }
         });
-        if self.entries.is_empty() {
+        if self.entries.is_empty() && opening.is_empty() {
             ui.weak("Open or drop a clip, timeline or project.");
         }
         for e in &self.entries {
@@ -151,6 +157,12 @@ impl MediaBin {
                         actions.push(Action::AddToTimeline(e.key.clone()));
                     }
                 });
+            });
+        }
+        for name in opening {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.weak(format!("{name}: opening…"));
             });
         }
         if !recent.is_empty() {

@@ -342,6 +342,8 @@ fn a_missing_file_is_reported_in_the_status_line() {
     let mut h = harness(CutroomApp::new(AppConfig::default()));
     h.state_mut()
         .open_path(std::path::Path::new("/nonexistent/clip.mp4"));
+    assert_eq!(h.state().status(), Some(("Opening clip.mp4…", false)));
+    assert!(h.state_mut().wait_for_media(Duration::from_secs(20)));
     h.step();
     let (msg, error) = h.state().status().unwrap();
     assert!(error);
@@ -373,6 +375,7 @@ fn a_real_clip_is_analysed_accepted_exported_and_rendered() {
     assert!(ok.success());
     let mut app = CutroomApp::new(AppConfig::default());
     app.open_path(&clip);
+    assert!(app.wait_for_media(Duration::from_secs(20)));
     assert_eq!(app.status().map(|s| s.1), Some(false), "{:?}", app.status());
     let mut h = harness(app);
     h.step();
@@ -459,4 +462,74 @@ fn the_colour_preview_follows_the_strength_slider_without_building_on_the_ui_thr
         std::thread::sleep(Duration::from_millis(10));
     }
     assert!(!h.state().viewer.has_preview());
+}
+
+/// Opening media only asks for it: the file is probed on another thread, and arrives in
+/// the bin and on the timeline frames later, files in the order they were opened.
+#[test]
+fn media_is_probed_off_the_ui_thread_and_arrives_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = |name: &str, size: &str| {
+        let path = dir.path().join(name);
+        let ok = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+            .arg(format!("testsrc2=size={size}:rate=25:duration=1"))
+            .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+            .arg(&path)
+            .status()
+            .expect("ffmpeg runs");
+        assert!(ok.success());
+        path
+    };
+    let a = clip("a.mp4", "160x90");
+    let b = clip("b.mp4", "320x180");
+
+    let mut h = harness(CutroomApp::new(AppConfig::default()));
+    h.state_mut().open_path(&a);
+    h.state_mut().open_path(&b);
+    // Nothing was probed yet: the calls only asked.
+    let app = h.state();
+    assert_eq!(app.status(), Some(("Opening b.mp4…", false)));
+    assert_eq!(app.media_opening(), 2);
+    assert!(app.media_bin.entries.is_empty());
+    assert!(app.project().is_none());
+    h.step();
+    // The frame drew what was still being opened (both, unless the probes were done by then).
+    if h.state().media_opening() == 2 {
+        h.get_by_label("Opening b.mp4…");
+        h.get_by_label("a.mp4: opening…");
+        h.get_by_label("b.mp4: opening…");
+    }
+
+    assert!(h.state_mut().wait_for_media(Duration::from_secs(20)));
+    h.step();
+    let app = h.state();
+    assert_eq!(app.media_opening(), 0);
+    let (msg, error) = app.status().unwrap();
+    assert!(!error && msg == format!("Opened {}", b.display()), "{msg}");
+    h.get_by_label(msg);
+    let bin: Vec<(&str, &str)> = app
+        .media_bin
+        .entries
+        .iter()
+        .map(|e| (e.name.as_str(), e.info.as_str()))
+        .collect();
+    assert_eq!(
+        bin,
+        [
+            ("a.mp4", "160×90 · 25 fps · 1.00 s"),
+            ("b.mp4", "320×180 · 25 fps · 1.00 s")
+        ]
+    );
+    // The first started the project, the second was appended to it.
+    let tl = &app.project().expect("a project").timelines[0];
+    let names: Vec<&str> = tl.tracks[0]
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Clip(c) => Some(c.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, ["a.mp4", "b.mp4"]);
 }

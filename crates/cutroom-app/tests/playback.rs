@@ -1,7 +1,8 @@
 //! The viewer's decode thread on real media: a dissolve plays as a cross-fade of the two
 //! clips with the renderer's weights, not as a cut; video tracks are composited as the
 //! renderer does; relative media paths in a timeline file are found next to the file, also
-//! after recovering an autosave.
+//! after recovering an autosave; a timeline's media is probed off the calling thread, for
+//! the open timeline only, and missing media is reported.
 //!
 //! One test here changes the process's current directory; the others use absolute paths
 //! only, so they do not depend on it.
@@ -201,6 +202,7 @@ fn relative_media_paths_in_an_opened_timeline_are_found_next_to_the_file() {
         ..AppConfig::default()
     });
     app.open_path(&otio);
+    assert!(app.wait_for_media(Duration::from_secs(20)));
     assert_eq!(app.status().map(|s| s.1), Some(false), "{:?}", app.status());
     assert_eq!(app.media_base(), Some(project.path()));
 
@@ -281,6 +283,7 @@ fn a_recovered_autosave_finds_relative_media_next_to_the_file_it_came_from() {
     // A session opens the file and is edited (the autosave holds the relative path)...
     let mut app = CutroomApp::new(config());
     app.open_path(&otio);
+    assert!(app.wait_for_media(Duration::from_secs(20)));
     let autosave = data.path().join(cutroom_app::RECOVERY_FILE);
     cutroom_timeline::project_file::save(app.project().unwrap(), &autosave).unwrap();
     // ... and ends without shutting down.
@@ -289,6 +292,7 @@ fn a_recovered_autosave_finds_relative_media_next_to_the_file_it_came_from() {
     let mut app = CutroomApp::new(config());
     assert_eq!(app.recovery_prompt(), Some(autosave.as_path()));
     app.recover();
+    assert!(app.wait_for_media(Duration::from_secs(20)));
     assert_eq!(app.status().map(|s| s.1), Some(false), "{:?}", app.status());
     assert_eq!(app.media_base(), Some(project.path()));
     assert_bin_holds_red_clip(&app, project.path());
@@ -297,4 +301,51 @@ fn a_recovered_autosave_finds_relative_media_next_to_the_file_it_came_from() {
     app.shut_down();
     assert!(!autosave.exists());
     assert!(!data.path().join(cutroom_app::RECOVERY_BASE_FILE).exists());
+}
+
+/// A project's media is probed on another thread: what arrives for a project that was
+/// replaced meanwhile is dropped, and media that cannot be opened is reported.
+#[test]
+fn project_media_arrives_for_the_open_project_only_and_missing_media_is_reported() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let replaced = relative_timeline(first.path());
+    flat_clip(&second.path().join("blue.mp4"), "0x1010E0");
+    let mut tl = Timeline::new("offline", Rate::FPS_25);
+    let mut v = Track::new("V1", TrackKind::Video);
+    v.items = vec![clip_named("blue.mp4", 0, 50), clip_named("gone.mp4", 0, 50)];
+    tl.tracks.push(v);
+    let opened = second.path().join("offline.otio");
+    cutroom_timeline::formats::write_timeline(&tl, &opened, &Default::default()).unwrap();
+
+    let mut app = CutroomApp::new(AppConfig {
+        viewer_size: [64, 36],
+        ..AppConfig::default()
+    });
+    app.open_path(&replaced);
+    app.open_path(&opened);
+    assert!(
+        app.media_bin.entries.is_empty(),
+        "opening a timeline probes none of its media on the calling thread"
+    );
+    assert_eq!(app.media_opening(), 3);
+    assert!(app.wait_for_media(Duration::from_secs(20)));
+
+    let keys: Vec<&str> = app
+        .media_bin
+        .entries
+        .iter()
+        .map(|e| e.key.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        ["blue.mp4"],
+        "red.mp4 belonged to the replaced timeline"
+    );
+    let (msg, error) = app.status().unwrap();
+    let gone = second.path().join("gone.mp4").display().to_string();
+    assert!(
+        error && msg.starts_with("Media offline: ") && msg.contains(&gone),
+        "{msg}"
+    );
 }
