@@ -30,6 +30,7 @@ use crate::review::{ClipMap, Pending, ReviewPanel};
 use crate::smoke::{Smoke, SmokePlan};
 use crate::timeline::TimelinePanel;
 use crate::viewer::{OverlayCue, Viewer};
+use crate::waveform::Waveforms;
 use cutroom_media::resolve_media;
 
 /// Something a panel asks the app to do.
@@ -154,7 +155,7 @@ fn lower_job_priority() {
 }
 
 /// Gives the calling thread [`JOB_NICE`] (Linux only).
-fn lower_own_priority() {
+pub(crate) fn lower_own_priority() {
     #[cfg(target_os = "linux")]
     // SAFETY: as above; `0` names the calling thread.
     unsafe {
@@ -193,6 +194,8 @@ pub struct CutroomApp {
     project_generation: u64,
     /// The media bin.
     pub media_bin: MediaBin,
+    /// The waveforms of the media's audio, drawn in the timeline.
+    pub waveforms: Waveforms,
     /// The viewer.
     pub viewer: Viewer,
     /// The timeline.
@@ -299,6 +302,7 @@ impl CutroomApp {
             opener: MediaOpener::default(),
             project_generation: 0,
             media_bin: MediaBin::default(),
+            waveforms: Waveforms::default(),
             viewer: Viewer::new(config.viewer_size),
             timeline: TimelinePanel::default(),
             plugins: PluginsPanel::default(),
@@ -420,6 +424,7 @@ impl CutroomApp {
     pub fn add_media(&mut self, key: &str, source: Arc<dyn MediaSource>, path: Option<&Path>) {
         let meta = source.meta();
         self.media_bin.add(key, &meta, path);
+        self.request_waveform(key, &meta, path);
         self.sources.insert(key.to_string(), source);
         if self.document.is_none() {
             let rate = meta.frame_rate.unwrap_or(Rate::FPS_25);
@@ -438,6 +443,17 @@ impl CutroomApp {
                 tl.tracks.push(track);
             }
             self.set_document(project);
+        }
+    }
+
+    fn request_waveform(
+        &mut self,
+        key: &str,
+        meta: &cutroom_plugin::MediaMeta,
+        path: Option<&Path>,
+    ) {
+        if let (Some(path), Some(_)) = (path, meta.sample_rate) {
+            self.waveforms.request(key, path);
         }
     }
 
@@ -578,6 +594,7 @@ impl CutroomApp {
             (Purpose::Project(_), Ok(source)) => {
                 let meta = source.meta();
                 self.media_bin.add(&key, &meta, Some(&path));
+                self.request_waveform(&key, &meta, Some(&path));
                 self.sources.insert(key, Arc::new(source));
             }
             (Purpose::Project(_), Err(e)) => self.set_status(format!("Media offline: {e}"), true),
@@ -1108,7 +1125,8 @@ impl CutroomApp {
         }
         self.sync_viewer(&ctx);
         self.viewer.tick(&ctx);
-        if self.jobs.any_active() || self.opener.pending() > 0 {
+        self.waveforms.poll();
+        if self.jobs.any_active() || self.opener.pending() > 0 || self.waveforms.pending() > 0 {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
 
@@ -1206,6 +1224,7 @@ impl CutroomApp {
                     &overlay,
                     title.as_deref(),
                     self.selected,
+                    &self.waveforms,
                     &mut actions,
                 );
             });

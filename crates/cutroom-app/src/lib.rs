@@ -8,8 +8,9 @@
 //!
 //! Threads: the UI thread only draws and sends commands. Pictures are decoded by the
 //! [`playback`] thread into a bounded channel; job events and dialog answers are drained
-//! with `try_recv` each frame; media is probed on the [`opening`] thread; thumbnails and native
-//! dialogs run on their own threads.
+//! with `try_recv` each frame; media is probed on the [`opening`] thread and its audio's
+//! [`waveform`]s are computed on another; thumbnails and native dialogs run on their own
+//! threads.
 //!
 //! [`run_app`] opens the window; `CUTROOM_SMOKE` scripts a run for the smoke test (see
 //! [`smoke`]).
@@ -27,6 +28,7 @@ pub mod review;
 pub mod smoke;
 pub mod timeline;
 pub mod viewer;
+pub mod waveform;
 
 use std::path::PathBuf;
 

@@ -7,6 +7,7 @@ use cutroom_timeline::{Item, MarkerColor, Timeline, TrackKind};
 use eframe::egui::{self, Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 
 use crate::app::Action;
+use crate::waveform::{height_of, Peaks};
 
 /// What an overlay item shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,8 +81,30 @@ fn marker_color(c: MarkerColor) -> Color32 {
     }
 }
 
+/// The waveform of a clip, one column per pixel from `x0` to `x1`: each column's centre `x`
+/// and the height fraction ([`height_of`]) of the loudest peak over the media seconds it
+/// covers; `secs_at(x)` gives the media time at the left edge of the column at `x`.
+pub fn waveform_columns(
+    peaks: &Peaks,
+    x0: f32,
+    x1: f32,
+    secs_at: impl Fn(f32) -> f64,
+) -> Vec<(f32, f32)> {
+    let mut columns = Vec::new();
+    let mut x = x0.floor();
+    while x < x1 {
+        columns.push((
+            x + 0.5,
+            height_of(peaks.max_over(secs_at(x), secs_at(x + 1.0))),
+        ));
+        x += 1.0;
+    }
+    columns
+}
+
 impl TimelinePanel {
-    /// Shows `timeline` with the playhead at `position`.
+    /// Shows `timeline` with the playhead at `position`, and in each clip whose media has
+    /// one, its waveform from `waveforms`.
     #[allow(clippy::too_many_arguments)]
     pub fn ui(
         &mut self,
@@ -92,6 +115,7 @@ impl TimelinePanel {
         overlay: &[OverlayItem],
         overlay_title: Option<&str>,
         selected: Option<Target>,
+        waveforms: &crate::waveform::Waveforms,
         actions: &mut Vec<Action>,
     ) {
         let Some(tl) = timeline else {
@@ -227,6 +251,42 @@ impl TimelinePanel {
                                 item: ii,
                             });
                         p.rect_filled(r.shrink2(Vec2::new(0.5, 1.0)), 3.0, base);
+                        let wave = c.media.target_url.as_deref().and_then(|u| waveforms.get(u));
+                        if let Some(peaks) = wave {
+                            // Video clips show their sound in their lower half.
+                            let band = if track.kind == TrackKind::Audio {
+                                r.shrink2(Vec2::new(0.5, 3.0))
+                            } else {
+                                Rect::from_x_y_ranges(
+                                    r.x_range(),
+                                    r.center().y + 1.0..=r.bottom() - 2.0,
+                                )
+                            };
+                            let origin = c
+                                .media
+                                .available_range
+                                .map_or(0.0, |m| m.start.to_seconds());
+                            let start = c.source_range.start.to_seconds() - origin;
+                            let fps = rate.as_f64();
+                            let secs_at = |x: f32| {
+                                let f = f64::from(self.scroll)
+                                    + f64::from(x - lane_x0) / f64::from(self.zoom);
+                                start + (f - a) / fps
+                            };
+                            let painter = p.with_clip_rect(r.intersect(rect));
+                            let colour = Color32::from_rgba_unmultiplied(210, 235, 210, 150);
+                            let (x0, x1) = (r.left().max(lane_x0), r.right().min(rect.right()));
+                            for (x, h) in waveform_columns(peaks, x0, x1, secs_at) {
+                                let half = (h * band.height() / 2.0).max(0.5);
+                                painter.line_segment(
+                                    [
+                                        Pos2::new(x, band.center().y - half),
+                                        Pos2::new(x, band.center().y + half),
+                                    ],
+                                    Stroke::new(1.0, colour),
+                                );
+                            }
+                        }
                         if sel {
                             p.rect_stroke(
                                 r,
@@ -236,9 +296,15 @@ impl TimelinePanel {
                             );
                         }
                         let name_font = FontId::proportional(11.0);
+                        // Above the waveform when there is one.
+                        let (at, align) = if wave.is_some() && track.kind != TrackKind::Audio {
+                            (r.left_top() + Vec2::new(4.0, 2.0), Align2::LEFT_TOP)
+                        } else {
+                            (r.left_center() + Vec2::new(4.0, 0.0), Align2::LEFT_CENTER)
+                        };
                         p.with_clip_rect(r.intersect(rect)).text(
-                            r.left_center() + Vec2::new(4.0, 0.0),
-                            Align2::LEFT_CENTER,
+                            at,
+                            align,
                             &c.name,
                             name_font,
                             Color32::WHITE,
@@ -414,5 +480,31 @@ impl TimelinePanel {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waveform_columns_follow_the_media_time_of_each_pixel() {
+        // Silence, one loud second (-6 dB), silence; 10 ms per pixel, the clip starting
+        // 0.5 s into its media at x = 20.
+        let mut values = vec![0.0; 300];
+        values[100..200].fill(0.5);
+        let peaks = Peaks { values };
+        let cols = waveform_columns(&peaks, 20.0, 270.0, |x| 0.5 + f64::from(x - 20.0) / 100.0);
+        assert_eq!(cols.len(), 250);
+        let loud: Vec<f32> = cols.iter().filter(|c| c.1 > 0.0).map(|c| c.0).collect();
+        // Media 1.0..2.0 s is at x = 70..170.
+        assert_eq!(loud.len(), 100);
+        assert_eq!(loud.first(), Some(&70.5));
+        assert_eq!(loud.last(), Some(&169.5));
+        let h = cols[100].1;
+        assert!(
+            (h - height_of(0.5)).abs() < 1e-6 && (h - 0.9).abs() < 0.01,
+            "{h}"
+        );
     }
 }

@@ -8,6 +8,7 @@ use cutroom_app::export::ExportKind;
 use cutroom_app::jobs::JobState;
 use cutroom_app::plugins::PluginsPanel;
 use cutroom_app::timeline::TimelinePanel;
+use cutroom_app::waveform::Waveforms;
 use cutroom_app::{Action, AppConfig, CutroomApp};
 use cutroom_engine::Registry;
 use cutroom_plugin::prelude::*;
@@ -258,6 +259,7 @@ fn a_plugin_job_shows_progress_then_its_proposal_on_the_timeline() {
                     &overlay,
                     Some(title),
                     selected,
+                    &Waveforms::default(),
                     &mut actions,
                 );
             },
@@ -532,4 +534,74 @@ fn media_is_probed_off_the_ui_thread_and_arrives_in_order() {
         })
         .collect();
     assert_eq!(names, ["a.mp4", "b.mp4"]);
+}
+
+/// A clip's sound is drawn in the timeline: its waveform is computed from the file's audio
+/// off the UI thread, is silent where the audio is, and is loud where the tone is.
+#[test]
+fn a_clips_waveform_shows_where_its_sound_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("tone.mkv");
+    // Three seconds; a -6 dB tone in the middle one, silence around it.
+    let ok = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc2=size=160x90:rate=25:duration=3")
+        .args(["-f", "lavfi", "-i"])
+        .arg("aevalsrc='if(between(t,1,2),0.5*sin(2*PI*440*t),0)':s=48000:d=3")
+        .args([
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "pcm_s16le",
+        ])
+        .arg(&clip)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(ok.success());
+
+    let mut app = CutroomApp::new(AppConfig::default());
+    app.open_path(&clip);
+    assert!(app.wait_for_media(Duration::from_secs(20)));
+    let key = clip.display().to_string();
+    let peaks = app
+        .waveforms
+        .wait_for(&key, Duration::from_secs(20))
+        .expect("the waveform is computed")
+        .clone();
+    assert!(
+        (299..=301).contains(&peaks.values.len()),
+        "{}",
+        peaks.values.len()
+    );
+    assert!(peaks.max_over(0.05, 0.95) < 0.01, "silent first second");
+    assert!(peaks.max_over(2.05, 2.95) < 0.01, "silent last second");
+    let tone = &peaks.values[105..195];
+    assert!(tone.iter().all(|p| (0.45..0.52).contains(p)), "{:?}", tone);
+
+    // The timeline panel alone draws it (the snapshot shows the loud middle second).
+    let project = app.project().unwrap().clone();
+    let waveforms = std::mem::take(&mut app.waveforms);
+    let mut t = Harness::builder()
+        .with_size(egui::vec2(400.0, 90.0))
+        .build_ui_state(
+            move |ui, panel: &mut TimelinePanel| {
+                let mut actions = Vec::new();
+                panel.ui(
+                    ui,
+                    project.timelines.first(),
+                    0,
+                    (None, None),
+                    &[],
+                    None,
+                    None,
+                    &waveforms,
+                    &mut actions,
+                );
+            },
+            TimelinePanel::default(),
+        );
+    t.run();
+    t.snapshot("timeline_with_waveform");
 }
