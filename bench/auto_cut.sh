@@ -62,7 +62,7 @@ best_wall() {
 
 t_ours=$(best_wall "$work/ours.json" "$BIN" "$clip" dead_air=off)
 t_ff=$(best_wall "$work/ffmpeg.txt" ffmpeg -hide_banner -nostdin -threads 0 -i "$clip" -f null -)
-# A bound, not a detector: the decoder alone, on the reference frames only (I and P; B
+# A bound, not a detector: the decoder alone, on the I and P frames only (the B
 # frames skipped) and without the deblocking filter: a frame-exact detector on FFmpeg's H.264
 # decoder cannot decode less.
 t_ip=$(best_wall "$work/ffmpeg_ip.txt" ffmpeg -hide_banner -nostdin -threads 0 \
