@@ -908,6 +908,14 @@ impl CutroomApp {
     /// Exports `kind` to `path`.
     pub fn export_to(&mut self, kind: ExportKind, path: &Path) -> Result<(), String> {
         let project = self.project().ok_or("nothing is open")?;
+        if kind == ExportKind::Cube {
+            let lut = self
+                .lut_to_export()
+                .ok_or("no colour transform to export: run a colour match first")?;
+            cutroom_timeline::formats::write_lut(&lut, path).map_err(|e| e.to_string())?;
+            self.set_status(format!("Exported {}", path.display()), false);
+            return Ok(());
+        }
         let dest = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let rebased = match self.media_base.as_deref() {
             // Relative media paths would point elsewhere from another directory.
@@ -919,6 +927,34 @@ impl CutroomApp {
         export::export(rebased.as_ref().unwrap_or(project), kind, path)?;
         self.set_status(format!("Exported {}", path.display()), false);
         Ok(())
+    }
+
+    /// The colour transform "LUT as .cube" writes: the colour match under review as it
+    /// would be applied (at the strength slider's value), else the selected clip's, else
+    /// the first clip's that has one.
+    pub fn lut_to_export(&self) -> Option<cutroom_timeline::ColorTransform> {
+        let (lut, strength) = self.lut_source()?;
+        Some(if strength < 1.0 {
+            crate::review::with_strength(lut, strength)
+        } else {
+            lut.clone()
+        })
+    }
+
+    /// What [`CutroomApp::lut_to_export`] is made from, and at which strength, without
+    /// copying the table.
+    fn lut_source(&self) -> Option<(&cutroom_timeline::ColorTransform, f32)> {
+        if let Some(lut) = self.review.colour_under_review() {
+            return Some((lut, self.review.strength));
+        }
+        let tl = self.project()?.timelines.first()?;
+        let selected =
+            self.selected
+                .and_then(|t| match tl.tracks.get(t.track)?.items.get(t.item)? {
+                    Item::Clip(c) => c.color.as_ref(),
+                    _ => None,
+                });
+        selected.or_else(|| export::first_lut(tl)).map(|l| (l, 1.0))
     }
 
     /// Carries out one action.
@@ -1267,9 +1303,11 @@ impl CutroomApp {
                         ui.separator();
                         self.jobs.ui(ui, &mut actions);
                         ui.separator();
+                        let has_lut = self.lut_source().is_some();
                         self.export.ui(
                             ui,
                             self.document.as_ref().map(|d| d.project()),
+                            has_lut,
                             &mut actions,
                         );
                     });

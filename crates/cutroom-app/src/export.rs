@@ -70,12 +70,12 @@ pub fn subtitle_cues(tl: &Timeline) -> Vec<SubtitleCue> {
 }
 
 /// The first colour transform on a clip of the timeline.
-pub fn first_lut(tl: &Timeline) -> Option<ColorTransform> {
+pub fn first_lut(tl: &Timeline) -> Option<&ColorTransform> {
     tl.tracks
         .iter()
         .flat_map(|t| &t.items)
         .find_map(|i| match i {
-            Item::Clip(c) => c.color.clone(),
+            Item::Clip(c) => c.color.as_ref(),
             _ => None,
         })
 }
@@ -135,7 +135,7 @@ pub fn export(project: &Project, kind: ExportKind, path: &Path) -> Result<(), St
         }
         ExportKind::Cube => {
             let lut = first_lut(tl).ok_or("no clip has a colour transform")?;
-            formats::write_lut(&lut, path).map_err(fail)
+            formats::write_lut(lut, path).map_err(fail)
         }
         ExportKind::Project => cutroom_timeline::project_file::save(project, path).map_err(fail),
         ExportKind::Mp4 => Err("rendering runs as a job: use CutroomApp::start_render".into()),
@@ -147,13 +147,19 @@ pub fn export(project: &Project, kind: ExportKind, path: &Path) -> Result<(), St
 pub struct ExportPanel;
 
 impl ExportPanel {
-    /// Shows the export buttons; those with nothing to export are disabled.
-    pub fn ui(&mut self, ui: &mut egui::Ui, project: Option<&Project>, actions: &mut Vec<Action>) {
+    /// Shows the export buttons; those with nothing to export are disabled. `has_lut`: a
+    /// colour transform is there to export (see `CutroomApp::lut_to_export`).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        project: Option<&Project>,
+        has_lut: bool,
+        actions: &mut Vec<Action>,
+    ) {
         ui.heading("Export");
         let tl = project.and_then(|p| p.timelines.first());
         let has_tl = tl.is_some();
         let has_cues = tl.is_some_and(|t| !subtitle_cues(t).is_empty());
-        let has_lut = tl.and_then(first_lut).is_some();
         ui.horizontal_wrapped(|ui| {
             for (kind, enabled, why) in [
                 (ExportKind::Otio, has_tl, "Open something first"),
@@ -161,7 +167,7 @@ impl ExportPanel {
                 (ExportKind::Edl, has_tl, "Open something first"),
                 (ExportKind::Srt, has_cues, "Accept subtitle cues first"),
                 (ExportKind::WebVtt, has_cues, "Accept subtitle cues first"),
-                (ExportKind::Cube, has_lut, "Accept a colour match first"),
+                (ExportKind::Cube, has_lut, "Run a colour match first"),
                 (ExportKind::Project, has_tl, "Open something first"),
                 (ExportKind::Mp4, has_tl, "Open something first"),
             ] {

@@ -191,10 +191,12 @@ impl ReviewPanel {
 
     /// [`ReviewPanel::preview_lut`] without copying the table.
     pub fn preview_lut_ref(&self) -> Option<&ColorTransform> {
+        self.colour_under_review().filter(|_| self.wipe)
+    }
+
+    /// The selected colour transform of the proposal under review (at full strength).
+    pub fn colour_under_review(&self) -> Option<&ColorTransform> {
         let p = self.pending.as_ref()?;
-        if !self.wipe {
-            return None;
-        }
         p.proposal.items.iter().find_map(|i| match &i.kind {
             ProposalKind::Color(c) if p.selected.contains(&i.id) => Some(c),
             _ => None,

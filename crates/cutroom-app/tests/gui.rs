@@ -466,6 +466,73 @@ fn the_colour_preview_follows_the_strength_slider_without_building_on_the_ui_thr
     assert!(!h.state().viewer.has_preview());
 }
 
+/// "LUT as .cube" writes the colour match under review as it would be applied (at the
+/// strength slider's value), before it is accepted, and the selected clip's once it is.
+#[test]
+fn the_colour_match_under_review_exports_as_a_cube_at_the_chosen_strength() {
+    use cutroom_app::review::{with_strength, ClipMap, Pending};
+    use cutroom_timeline::ColorTransform;
+    let dir = tempfile::tempdir().unwrap();
+    let cube = dir.path().join("match.cube");
+    let mut h = harness(app_with(bright_runs(Duration::ZERO)));
+    h.step();
+    let button = "LUT as .cube…";
+    assert!(
+        h.get_by_label(button).accesskit_node().is_disabled(),
+        "nothing to export yet"
+    );
+    let err = h
+        .state_mut()
+        .export_to(ExportKind::Cube, &cube)
+        .unwrap_err();
+    assert!(err.contains("run a colour match first"), "{err}");
+    assert!(!cube.exists());
+
+    let mut lut = ColorTransform::identity(5);
+    lut.table.iter_mut().for_each(|v| v[0] = 1.0);
+    let mut proposal = Proposal::new("color-match");
+    proposal
+        .push(ProposalKind::Color(lut.clone()), 0.9, "match")
+        .unwrap();
+    let target = h.state().selected_clip().unwrap();
+    h.state_mut().review.set(Pending {
+        job: cutroom_engine::JobId(7),
+        plugin_name: "Color match".into(),
+        proposal,
+        target,
+        map: ClipMap {
+            track_start: 0,
+            source_start: RationalTime::new(0, Rate::FPS_25),
+            rate: Rate::FPS_25,
+        },
+        selected: Default::default(),
+    });
+    h.state_mut().review.strength = 0.5;
+    h.step();
+    assert!(!h.get_by_label(button).accesskit_node().is_disabled());
+    h.state_mut().export_to(ExportKind::Cube, &cube).unwrap();
+    let half = with_strength(&lut, 0.5);
+    let close = |a: &ColorTransform, b: &ColorTransform| {
+        a.size == b.size
+            && a.table
+                .iter()
+                .zip(&b.table)
+                .all(|(x, y)| x.iter().zip(y).all(|(p, q)| (p - q).abs() < 1e-5))
+    };
+    let written = cutroom_timeline::formats::read_lut(&cube).unwrap();
+    assert!(close(&written, &half), "the half-strength table");
+    assert!(!close(&written, &lut));
+
+    // Accepted at that strength, the clip's transform is what is exported.
+    h.get_by_label("Accept").click();
+    h.step();
+    assert!(h.state().review.pending.is_none());
+    std::fs::remove_file(&cube).unwrap();
+    h.state_mut().export_to(ExportKind::Cube, &cube).unwrap();
+    let written = cutroom_timeline::formats::read_lut(&cube).unwrap();
+    assert!(close(&written, &half));
+}
+
 /// Opening media only asks for it: the file is probed on another thread, and arrives in
 /// the bin and on the timeline frames later, files in the order they were opened.
 #[test]
