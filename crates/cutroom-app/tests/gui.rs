@@ -77,6 +77,26 @@ fn app_with(source: SyntheticSource) -> CutroomApp {
     app
 }
 
+/// Runs `ffmpeg -v error -y ARGS -c:v libx264 -pix_fmt yuv420p OUT`.
+fn ffmpeg(args: &[&str], out: &std::path::Path) {
+    let ok = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(out)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(ok.success(), "ffmpeg {args:?}");
+}
+
+/// A new app with the media file `path` opened.
+fn opened(path: &std::path::Path) -> CutroomApp {
+    let mut app = CutroomApp::new(AppConfig::default());
+    app.open_path(path);
+    assert!(app.wait_for_media(Duration::from_secs(20)));
+    app
+}
+
 fn harness(app: CutroomApp) -> Harness<'static, CutroomApp> {
     Harness::builder()
         .with_size(egui::vec2(1200.0, 760.0))
@@ -356,28 +376,18 @@ fn a_missing_file_is_reported_in_the_status_line() {
 fn a_real_clip_is_analysed_accepted_exported_and_rendered() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    let ok = std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
+    ffmpeg(
+        &[
             "-f",
             "lavfi",
             "-i",
             "testsrc2=size=160x90:rate=25:duration=2",
-        ])
-        .args([
             "-vf",
             "drawbox=color=white:t=fill:enable='between(t,0.5,0.99)'",
-        ])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&clip)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(ok.success());
-    let mut app = CutroomApp::new(AppConfig::default());
-    app.open_path(&clip);
-    assert!(app.wait_for_media(Duration::from_secs(20)));
+        ],
+        &clip,
+    );
+    let app = opened(&clip);
     assert_eq!(app.status().map(|s| s.1), Some(false), "{:?}", app.status());
     let mut h = harness(app);
     h.step();
@@ -540,14 +550,8 @@ fn media_is_probed_off_the_ui_thread_and_arrives_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let clip = |name: &str, size: &str| {
         let path = dir.path().join(name);
-        let ok = std::process::Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-            .arg(format!("testsrc2=size={size}:rate=25:duration=1"))
-            .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-            .arg(&path)
-            .status()
-            .expect("ffmpeg runs");
-        assert!(ok.success());
+        let source = format!("testsrc2=size={size}:rate=25:duration=1");
+        ffmpeg(&["-f", "lavfi", "-i", &source], &path);
         path
     };
     let a = clip("a.mp4", "160x90");
@@ -610,27 +614,22 @@ fn a_clips_waveform_shows_where_its_sound_is() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("tone.mkv");
     // Three seconds; a -6 dB tone in the middle one, silence around it.
-    let ok = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("testsrc2=size=160x90:rate=25:duration=3")
-        .args(["-f", "lavfi", "-i"])
-        .arg("aevalsrc='if(between(t,1,2),0.5*sin(2*PI*440*t),0)':s=48000:d=3")
-        .args([
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x90:rate=25:duration=3",
+            "-f",
+            "lavfi",
+            "-i",
+            "aevalsrc='if(between(t,1,2),0.5*sin(2*PI*440*t),0)':s=48000:d=3",
             "-c:a",
             "pcm_s16le",
-        ])
-        .arg(&clip)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(ok.success());
-
-    let mut app = CutroomApp::new(AppConfig::default());
-    app.open_path(&clip);
-    assert!(app.wait_for_media(Duration::from_secs(20)));
+        ],
+        &clip,
+    );
+    let mut app = opened(&clip);
     let key = clip.display().to_string();
     let peaks = app
         .waveforms
