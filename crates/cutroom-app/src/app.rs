@@ -672,11 +672,13 @@ impl CutroomApp {
             .target_url
             .clone()
             .unwrap_or_else(|| clip.media.name.clone());
-        let source = self
-            .sources
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| format!("the media of clip {:?} is not available", clip.name))?;
+        let source = self.sources.get(&key).cloned().ok_or_else(|| {
+            if self.opener.is_pending(&key) {
+                format!("the media of clip {:?} is still being opened", clip.name)
+            } else {
+                format!("the media of clip {:?} is not available", clip.name)
+            }
+        })?;
         let mut media_range = clip.source_range;
         if on_range {
             let (Some(i), Some(o)) = (self.viewer.in_point, self.viewer.out_point) else {

@@ -124,6 +124,11 @@ impl MediaOpener {
         self.pending.len()
     }
 
+    /// Whether the media `key` is still being opened.
+    pub fn is_pending(&self, key: &str) -> bool {
+        self.pending.iter().any(|k| k == key)
+    }
+
     /// The file names of the media still being opened, in the order asked.
     pub fn pending_names(&self) -> Vec<String> {
         self.pending

@@ -329,6 +329,12 @@ fn project_media_arrives_for_the_open_project_only_and_missing_media_is_reported
         "opening a timeline probes none of its media on the calling thread"
     );
     assert_eq!(app.media_opening(), 3);
+    let manifest = app.registry().manifest("example-brightness").unwrap();
+    let params = cutroom_plugin::Params::defaults(manifest);
+    let err = app
+        .run_plugin("example-brightness", params.clone(), false)
+        .unwrap_err();
+    assert!(err.contains("still being opened"), "{err}");
     assert!(app.wait_for_media(Duration::from_secs(20)));
 
     let keys: Vec<&str> = app
@@ -348,4 +354,13 @@ fn project_media_arrives_for_the_open_project_only_and_missing_media_is_reported
         error && msg.starts_with("Media offline: ") && msg.contains(&gone),
         "{msg}"
     );
+    app.perform(cutroom_app::Action::SelectClip(cutroom_engine::Target {
+        timeline: 0,
+        track: 0,
+        item: 1,
+    }));
+    let err = app
+        .run_plugin("example-brightness", params, false)
+        .unwrap_err();
+    assert!(err.contains("\"clip\" is not available"), "{err}");
 }
