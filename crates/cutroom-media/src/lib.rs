@@ -29,6 +29,7 @@ pub use probe::{
     probe, AudioStreamInfo, MediaInfo, StreamInfo, StreamKind, SubtitleStreamInfo, VideoStreamInfo,
 };
 pub use render::{
-    render_timeline, resolve_media, RenderOptions, RenderSummary, Renderer, SubtitleMode,
+    render_timeline, resolve_media, RenderOptions, RenderSummary, Renderer, SoundMixer,
+    SubtitleMode,
 };
 pub use video::{PixelFormat, VideoFrame, VideoOutput, VideoReader};

@@ -183,7 +183,7 @@ impl Renderer {
         cancel: &AtomicBool,
     ) -> Result<RenderSummary, MediaError> {
         ffio::init();
-        let plan = Plan::build(&self.timeline, &self.options, output)?;
+        let plan = Plan::build(&self.timeline, &self.options, output, false)?;
         check_output(output, &plan, &self.options)?;
         let temp = temp_path(output);
         let result = (|| {
@@ -488,10 +488,14 @@ struct Plan {
 }
 
 impl Plan {
+    /// The plan of `timeline`. `sound_only` plans for [`SoundMixer`]: no LUTs are prepared,
+    /// and media that is not there (or a clip that names none) is left to be silent instead
+    /// of failing the plan.
     fn build(
         timeline: &Timeline,
         options: &RenderOptions,
         output: &Path,
+        sound_only: bool,
     ) -> Result<Plan, MediaError> {
         let mut clips = Vec::new();
         let mut video = Vec::new();
@@ -509,7 +513,7 @@ impl Plan {
                     subtitles.push((track.language.clone(), cues));
                 }
                 kind => {
-                    let plan = track_plan(timeline, ti, options, output, &mut clips)?;
+                    let plan = track_plan(timeline, ti, options, output, sound_only, &mut clips)?;
                     if let Some(last) = plan.spans.last() {
                         duration = duration.max(last.end);
                     }
@@ -594,6 +598,7 @@ fn track_plan(
     ti: usize,
     options: &RenderOptions,
     output: &Path,
+    sound_only: bool,
     clips: &mut Vec<ClipPlan>,
 ) -> Result<TrackPlan, MediaError> {
     let track = &timeline.tracks[ti];
@@ -616,7 +621,20 @@ fn track_plan(
                         ),
                     ));
                 }
-                let Some(url) = c.media.target_url.as_deref().filter(|u| !u.is_empty()) else {
+                let url = c.media.target_url.as_deref().filter(|u| !u.is_empty());
+                let Some(url) = url else {
+                    if sound_only {
+                        // Silent, like a gap.
+                        if d > Q::ZERO {
+                            spans.push(Span {
+                                start: pos,
+                                end: pos.add(d),
+                                kind: SpanKind::Gap,
+                            });
+                        }
+                        pos = pos.add(d);
+                        continue;
+                    }
                     return Err(render_error(
                         &PathBuf::from(&c.media.name),
                         format!(
@@ -628,6 +646,7 @@ fn track_plan(
                 let path = resolve_media(url, options.media_base.as_deref());
                 // Fail early, before any output exists, on media that is not there.
                 match std::fs::metadata(&path) {
+                    _ if sound_only => {}
                     Ok(m) if m.is_file() => {}
                     Ok(_) => {
                         return Err(MediaError::NotAFile {
@@ -652,6 +671,7 @@ fn track_plan(
                     start: pos,
                     src: Q::of(c.source_range.start).sub(media_start),
                     lut: match &c.color {
+                        Some(_) if sound_only => None,
                         Some(ct) => Some(Arc::new(
                             PreparedLut::with_interpolation(ct, options.lut_interpolation)
                                 .map_err(|e| {
@@ -857,6 +877,18 @@ struct AudioSource {
 }
 
 impl AudioSource {
+    /// A source with no sound.
+    fn silent(out: AudioOutput) -> AudioSource {
+        AudioSource {
+            reader: None,
+            channels: usize::from(out.channels),
+            offset: 0,
+            buf: Vec::new(),
+            buf_start: 0,
+            eof: true,
+        }
+    }
+
     fn open(clip: &ClipPlan, out: AudioOutput) -> Result<AudioSource, MediaError> {
         let reader = match AudioReader::open(&clip.path, out) {
             Ok(r) => Some(r),
@@ -943,6 +975,158 @@ impl AudioSource {
     }
 }
 
+/// Mixes a plan's sound tracks: one audio source per clip, opened when the clip is first
+/// heard and closed once it is no longer heard.
+struct Mixer {
+    out: AudioOutput,
+    sources: HashMap<(usize, usize), AudioSource>,
+    /// Clips whose sound cannot be read are silent instead of failing the mix (playback).
+    lenient: bool,
+}
+
+impl Mixer {
+    fn new(out: AudioOutput, lenient: bool) -> Mixer {
+        Mixer {
+            out,
+            sources: HashMap::new(),
+            lenient,
+        }
+    }
+
+    /// Output samples `[a, b)` of every sound track of `plan`, summed into `out`.
+    fn mix(&mut self, plan: &Plan, a: i64, b: i64, out: &mut [f32]) -> Result<(), MediaError> {
+        let sr = self.out.sample_rate;
+        let ch = usize::from(self.out.channels);
+        let qa = Q::samples(a, sr);
+        let qb = Q::samples(b, sr);
+        let mut used = HashSet::new();
+        for track in plan.sound_tracks() {
+            for span in track.overlapping(qa, qb) {
+                let s0 = span.start.to_samples(sr).max(a);
+                let s1 = span.end.to_samples(sr).min(b);
+                if s1 <= s0 {
+                    continue;
+                }
+                let region = &mut out[(s0 - a) as usize * ch..(s1 - a) as usize * ch];
+                match span.kind {
+                    SpanKind::Gap => {}
+                    SpanKind::Clip(c) => {
+                        used.insert(plan.clips[c].key);
+                        self.clip_sound(&plan.clips[c], s0, region, &|_| 1.0)?;
+                    }
+                    SpanKind::Dissolve { from, to } => {
+                        let d0 = span.start.to_samples(sr);
+                        let len = (span.end.to_samples(sr) - d0).max(1) as f32;
+                        let off = (s0 - d0) as f32;
+                        let w = move |i: usize| ((off + i as f32 + 0.5) / len).clamp(0.0, 1.0);
+                        if let Some(c) = from {
+                            used.insert(plan.clips[c].key);
+                            self.clip_sound(&plan.clips[c], s0, region, &|i| 1.0 - w(i))?;
+                        }
+                        if let Some(c) = to {
+                            used.insert(plan.clips[c].key);
+                            self.clip_sound(&plan.clips[c], s0, region, &w)?;
+                        }
+                    }
+                }
+            }
+        }
+        self.sources.retain(|k, _| used.contains(k));
+        Ok(())
+    }
+
+    /// Adds `clip`'s sound for output samples starting at `s0` into `region`.
+    fn clip_sound(
+        &mut self,
+        clip: &ClipPlan,
+        s0: i64,
+        region: &mut [f32],
+        gain: &dyn Fn(usize) -> f32,
+    ) -> Result<(), MediaError> {
+        let sr = self.out.sample_rate;
+        let source = match self.sources.entry(clip.key) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                match AudioSource::open(clip, self.out) {
+                    Ok(s) => v.insert(s),
+                    Err(_) if self.lenient => v.insert(AudioSource::silent(self.out)),
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        let media_pos = clip.src.to_samples(sr) + (s0 - clip.start.to_samples(sr));
+        match source.mix_into(media_pos, region, gain) {
+            Err(_) if self.lenient => {
+                // A stream that goes bad is silent from here on.
+                *source = AudioSource::silent(self.out);
+                Ok(())
+            }
+            r => r,
+        }
+    }
+}
+
+/// A timeline's sound for playback: mixed as [`Renderer`] mixes it (the same tracks, the
+/// same sample positions, the same cross-fades), read from any sample position in any
+/// order. Clips whose media is missing or unreadable are silent.
+pub struct SoundMixer {
+    plan: Plan,
+    mixer: Mixer,
+}
+
+impl SoundMixer {
+    /// The sound of `timeline` at `out`'s rate and channel count; relative media paths are
+    /// taken relative to `media_base`.
+    pub fn new(
+        timeline: &Timeline,
+        media_base: Option<&Path>,
+        out: AudioOutput,
+    ) -> Result<SoundMixer, MediaError> {
+        ffio::init();
+        if out.sample_rate == 0 || out.channels == 0 {
+            return Err(MediaError::Unsupported {
+                path: PathBuf::from(&timeline.name),
+                reason: format!(
+                    "cannot mix to {} Hz, {} channels",
+                    out.sample_rate, out.channels
+                ),
+            });
+        }
+        let options = RenderOptions {
+            media_base: media_base.map(Path::to_path_buf),
+            ..RenderOptions::default()
+        };
+        let plan = Plan::build(timeline, &options, Path::new(&timeline.name), true)?;
+        Ok(SoundMixer {
+            plan,
+            mixer: Mixer::new(out, true),
+        })
+    }
+
+    /// The rate and channel count mixed to.
+    pub fn output(&self) -> AudioOutput {
+        self.mixer.out
+    }
+
+    /// The timeline's length in sample frames.
+    pub fn len_samples(&self) -> i64 {
+        self.plan.duration.to_samples(self.mixer.out.sample_rate)
+    }
+
+    /// Adds the sound of sample frames `[a, a + n)` into `out` (interleaved, `n` frames;
+    /// the caller clears it). Before zero and after the end is silence.
+    pub fn mix(&mut self, a: i64, out: &mut [f32]) -> Result<(), MediaError> {
+        let ch = usize::from(self.mixer.out.channels);
+        let n = (out.len() / ch) as i64;
+        let (from, to) = (a.max(0), (a + n).min(self.len_samples()));
+        if to <= from {
+            return Ok(());
+        }
+        let region = &mut out[(from - a) as usize * ch..(to - a) as usize * ch];
+        self.mixer.mix(&self.plan, from, to, region)
+    }
+}
+
 /// Samples (at `sr`) by which the audio stream starts after the video stream.
 fn stream_offset(path: &Path, sr: u32) -> Result<i64, MediaError> {
     let input = ffio::open_input(path)?;
@@ -1005,7 +1189,7 @@ struct Job<'a> {
     yuv: ffmpeg::frame::Video,
     canvas: Vec<u8>,
     video_sources: HashMap<(usize, usize), VideoSource>,
-    audio_sources: HashMap<(usize, usize), AudioSource>,
+    mixer: Mixer,
     /// Interleaved samples not yet encoded.
     fifo: Vec<f32>,
     audio_pts: i64,
@@ -1290,7 +1474,13 @@ impl<'a> Job<'a> {
             yuv: ffmpeg::frame::Video::new(ffmpeg::format::Pixel::YUV420P, size.0, size.1),
             canvas: vec![0; size.0 as usize * size.1 as usize * 4],
             video_sources: HashMap::new(),
-            audio_sources: HashMap::new(),
+            mixer: Mixer::new(
+                AudioOutput {
+                    sample_rate: options.audio_sample_rate,
+                    channels: options.audio_channels,
+                },
+                false,
+            ),
             fifo: Vec::new(),
             audio_pts: 0,
             mixed: 0,
@@ -1544,67 +1734,7 @@ impl<'a> Job<'a> {
 
     /// Output samples `[a, b)` of every sound track, summed into `out`.
     fn mix(&mut self, a: i64, b: i64, out: &mut [f32]) -> Result<(), MediaError> {
-        let sr = self.options.audio_sample_rate;
-        let ch = usize::from(self.options.audio_channels);
-        let qa = Q::samples(a, sr);
-        let qb = Q::samples(b, sr);
-        let plan = self.plan;
-        let mut used = HashSet::new();
-        for track in plan.sound_tracks() {
-            for span in track.overlapping(qa, qb) {
-                let s0 = span.start.to_samples(sr).max(a);
-                let s1 = span.end.to_samples(sr).min(b);
-                if s1 <= s0 {
-                    continue;
-                }
-                let region = &mut out[(s0 - a) as usize * ch..(s1 - a) as usize * ch];
-                match span.kind {
-                    SpanKind::Gap => {}
-                    SpanKind::Clip(c) => {
-                        used.insert(plan.clips[c].key);
-                        self.clip_sound(c, s0, region, &|_| 1.0)?;
-                    }
-                    SpanKind::Dissolve { from, to } => {
-                        let d0 = span.start.to_samples(sr);
-                        let len = (span.end.to_samples(sr) - d0).max(1) as f32;
-                        let off = (s0 - d0) as f32;
-                        let w = move |i: usize| ((off + i as f32 + 0.5) / len).clamp(0.0, 1.0);
-                        if let Some(c) = from {
-                            used.insert(plan.clips[c].key);
-                            self.clip_sound(c, s0, region, &|i| 1.0 - w(i))?;
-                        }
-                        if let Some(c) = to {
-                            used.insert(plan.clips[c].key);
-                            self.clip_sound(c, s0, region, &w)?;
-                        }
-                    }
-                }
-            }
-        }
-        self.audio_sources.retain(|k, _| used.contains(k));
-        Ok(())
-    }
-
-    /// Adds clip `c`'s sound for output samples starting at `s0` into `region`.
-    fn clip_sound(
-        &mut self,
-        c: usize,
-        s0: i64,
-        region: &mut [f32],
-        gain: &dyn Fn(usize) -> f32,
-    ) -> Result<(), MediaError> {
-        let clip = &self.plan.clips[c];
-        let sr = self.options.audio_sample_rate;
-        let out = AudioOutput {
-            sample_rate: sr,
-            channels: self.options.audio_channels,
-        };
-        let source = match self.audio_sources.entry(clip.key) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => v.insert(AudioSource::open(clip, out)?),
-        };
-        let media_pos = clip.src.to_samples(sr) + (s0 - clip.start.to_samples(sr));
-        source.mix_into(media_pos, region, gain)
+        self.mixer.mix(self.plan, a, b, out)
     }
 
     fn encode_audio(&mut self, interleaved: &[f32]) -> Result<(), MediaError> {

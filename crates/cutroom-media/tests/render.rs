@@ -749,3 +749,94 @@ fn an_unknown_encoder_is_an_error_and_leaves_no_file() {
     assert!(err.to_string().contains("no-such-codec"), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+/// A ramp file for the mixer: 48 kHz mono, sample `n` is [`ramp_at`]`(n)`.
+fn ramp(dir: &Path) -> PathBuf {
+    let path = dir.join("ramp.wav");
+    lavfi(
+        &["aevalsrc='0.5*(mod(n,4800)/2400-1)':s=48000:d=3"],
+        &["-c:a", "pcm_s16le", path.to_str().unwrap()],
+    );
+    path
+}
+
+fn ramp_at(n: i64) -> f32 {
+    0.5 * ((n % 4800) as f32 / 2400.0 - 1.0)
+}
+
+fn audio_track(rate: Rate, items: Vec<Item>) -> Timeline {
+    let mut t = Timeline::new("sound", rate);
+    let mut a = Track::new("A1", TrackKind::Audio);
+    a.items = items;
+    t.tracks.push(a);
+    t
+}
+
+/// The mixer plays any part of a timeline's sound, in any order, sample for sample as the
+/// renderer places it: clips at their source position, gaps and missing media silent.
+#[test]
+fn the_sound_mixer_reads_any_span_of_the_timeline_sample_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let ramp = ramp(dir.path());
+    let r = Rate::FPS_25;
+    let t = audio_track(
+        r,
+        vec![
+            clip(&ramp, 25, 25, r),                       // media 1.0–2.0 s at 0.0 s
+            gap(10, r),                                   // 1.0–1.4 s
+            clip(&ramp, 0, 25, r),                        // media 0.0–1.0 s at 1.4 s
+            clip(&dir.path().join("gone.wav"), 0, 10, r), // 2.4–2.8 s
+        ],
+    );
+    let out = AudioOutput {
+        sample_rate: 48_000,
+        channels: 1,
+    };
+    let mut mixer = cutroom_media::SoundMixer::new(&t, None, out).unwrap();
+    assert_eq!(mixer.len_samples(), 134_400);
+    let expected = |s: i64| -> f32 {
+        match s {
+            0..48_000 => ramp_at(48_000 + s),
+            67_200..115_200 => ramp_at(s - 67_200),
+            _ => 0.0,
+        }
+    };
+    // Forward, across the gap, back to the start, across the end.
+    for (a, n) in [
+        (40_000, 30_000),
+        (66_000, 3_000),
+        (10, 100),
+        (110_000, 30_000),
+    ] {
+        let mut block = vec![0.0f32; n];
+        mixer.mix(a, &mut block).unwrap();
+        for (i, v) in block.iter().enumerate() {
+            let s = a + i as i64;
+            assert!(
+                (v - expected(s)).abs() < 1e-4,
+                "sample {s}: {v} vs {}",
+                expected(s)
+            );
+        }
+    }
+    // Stereo output carries the mono sound in both channels, at -3 dB each (the
+    // resampler's constant-power spread).
+    let mut stereo = cutroom_media::SoundMixer::new(
+        &t,
+        None,
+        AudioOutput {
+            sample_rate: 48_000,
+            channels: 2,
+        },
+    )
+    .unwrap();
+    let mut block = vec![0.0f32; 200];
+    stereo.mix(70_000, &mut block).unwrap();
+    for (i, pair) in block.chunks(2).enumerate() {
+        let want = expected(70_000 + i as i64) * std::f32::consts::FRAC_1_SQRT_2;
+        assert!(
+            (pair[0] - want).abs() < 1e-4 && (pair[1] - want).abs() < 1e-4,
+            "{pair:?} {want}"
+        );
+    }
+}
