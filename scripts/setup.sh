@@ -15,9 +15,10 @@ for arg in "$@"; do
   esac
 done
 
+# libasound2-dev: the app plays sound through ALSA.
 apt_packages=(pkg-config clang libclang-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
-  libavfilter-dev libavdevice-dev ffmpeg)
+  libavfilter-dev libavdevice-dev ffmpeg libasound2-dev)
 if [ "$want_test" = 1 ]; then
   # xmllint (FCPXML DTD), speech and sound for test clips, a virtual display and screenshots
   # for the GUI smoke test, and Mesa's software Vulkan for headless GUI snapshot tests.

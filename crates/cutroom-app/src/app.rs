@@ -1060,6 +1060,10 @@ impl CutroomApp {
     fn sync_viewer(&mut self, ctx: &egui::Context) {
         if self.shown_revision != self.revision {
             self.shown_revision = self.revision;
+            if let Some(tl) = self.project().and_then(|p| p.timelines.first()) {
+                let sound = Arc::new(tl.clone());
+                self.viewer.set_sound(sound, self.media_base.clone());
+            }
             let program = self
                 .project()
                 .and_then(|p| p.timelines.first())

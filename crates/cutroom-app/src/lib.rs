@@ -16,6 +16,7 @@
 //! [`smoke`]).
 
 pub mod app;
+pub mod audio_out;
 pub mod dialogs;
 pub mod export;
 pub mod jobs;

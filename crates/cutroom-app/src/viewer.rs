@@ -2,14 +2,18 @@
 //! and overlays what is under review (subtitle cues, the before/after wipe of a LUT).
 //!
 //! Decoding happens on the [`Player`] thread; this panel only drains ready frames with
-//! `try_recv`, picks the one due by the playback clock and uploads it to a texture.
+//! `try_recv`, picks the one due by the playback clock and uploads it to a texture. Sound
+//! is mixed and played by the [`AudioPlayer`] thread, which the viewer starts and stops with
+//! the picture.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use cutroom_timeline::{Rate, Timecode};
+use cutroom_timeline::{Rate, Timecode, Timeline};
 use eframe::egui::{self, Align2, Color32, FontId, Key, Pos2, Rect, Stroke, TextureHandle, Vec2};
 
+use crate::audio_out::{AudioCommand, AudioPlayer};
 use crate::playback::{DecodedFrame, Player, PlayerCommand, Program};
 use cutroom_color::PreparedLut;
 
@@ -76,6 +80,13 @@ pub struct Viewer {
     /// Playback figures since the last [`Viewer::reset_stats`].
     pub stats: PlaybackStats,
     need_show: bool,
+    audio: Option<AudioPlayer>,
+    sound: Option<(Arc<Timeline>, Option<PathBuf>)>,
+    /// The ALSA PCM sound plays to (see [`crate::audio_out`]); set before the first
+    /// [`Viewer::tick`]. `None`: `CUTROOM_AUDIO_DEVICE`, else `default`.
+    pub sound_device: Option<String>,
+    /// Why playback is silent, once the sound device failed.
+    pub sound_error: Option<String>,
 }
 
 impl Viewer {
@@ -102,7 +113,32 @@ impl Viewer {
             drop_frame: false,
             stats: PlaybackStats::default(),
             need_show: false,
+            audio: None,
+            sound: None,
+            sound_device: None,
+            sound_error: None,
         }
+    }
+
+    /// Sets the timeline whose sound is played (call before [`Viewer::set_program`] after
+    /// an edit); relative media paths are taken relative to `media_base`.
+    pub fn set_sound(&mut self, timeline: Arc<Timeline>, media_base: Option<PathBuf>) {
+        self.sound = Some((timeline, media_base));
+        self.send_sound();
+    }
+
+    fn send_sound(&self) {
+        if let (Some(a), Some((timeline, media_base))) = (&self.audio, &self.sound) {
+            a.send(AudioCommand::SetTimeline {
+                timeline: timeline.clone(),
+                media_base: media_base.clone(),
+            });
+        }
+    }
+
+    /// Sample frames the sound thread has written since playback last started.
+    pub fn sound_played(&self) -> i64 {
+        self.audio.as_ref().map_or(0, AudioPlayer::played)
     }
 
     /// The program being shown.
@@ -179,10 +215,25 @@ impl Viewer {
         (self.program.frames - 1).max(0)
     }
 
-    /// Re-issues the current state to the decode thread with a new generation.
+    /// Re-issues the current state to the decode and sound threads (a new generation).
     fn restart(&mut self) {
         self.generation += 1;
         self.pending = None;
+        if let Some(a) = &self.audio {
+            // Sound at normal speed forward only, up to the next span playback jumps over.
+            a.send(match self.clock {
+                Some(c) if c.speed == 1 => AudioCommand::Play {
+                    from: self.position,
+                    until: self
+                        .skip_spans
+                        .iter()
+                        .map(|&(a, _)| a)
+                        .filter(|&a| a > self.position)
+                        .min(),
+                },
+                _ => AudioCommand::Stop,
+            });
+        }
         match self.clock {
             Some(c) => {
                 self.clock = Some(Clock {
@@ -292,7 +343,12 @@ impl Viewer {
             let size = self.decode_size.unwrap_or(self.max_size);
             self.player = Some(Player::spawn(size, Some(ctx.clone())));
             self.send(PlayerCommand::SetProgram(self.program.clone()));
+            self.audio = Some(AudioPlayer::spawn(self.sound_device.clone()));
+            self.send_sound();
             self.need_show = true;
+        }
+        if let Some(e) = self.audio.as_ref().and_then(AudioPlayer::try_error) {
+            self.sound_error = Some(e);
         }
         if self.need_show {
             self.need_show = false;
@@ -545,6 +601,9 @@ impl Viewer {
                 ui.weak(format!("I/O {} – {}", self.timecode(i), self.timecode(o)));
             } else if let Some(i) = self.in_point {
                 ui.weak(format!("In {}", self.timecode(i)));
+            }
+            if let Some(e) = &self.sound_error {
+                ui.weak("No sound").on_hover_text(e);
             }
         });
     }

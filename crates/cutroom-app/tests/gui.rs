@@ -671,3 +671,23 @@ fn a_clips_waveform_shows_where_its_sound_is() {
     t.run();
     t.snapshot("timeline_with_waveform");
 }
+
+/// Without a usable sound device the picture still plays, and the transport says why it
+/// is silent.
+#[test]
+fn playback_without_a_sound_device_says_there_is_no_sound() {
+    let mut app = app_with(bright_runs(Duration::ZERO));
+    app.viewer.sound_device = Some("no-such-device".into());
+    let mut h = harness(app);
+    h.step();
+    assert!(h.query_by_label("No sound").is_none());
+    h.key_press(Key::Space);
+    step_until(&mut h, 20, "the sound error", |a| {
+        a.viewer.sound_error.is_some()
+    });
+    h.step();
+    assert!(h.state().viewer.is_playing(), "the picture plays on");
+    let error = h.state().viewer.sound_error.clone().unwrap();
+    assert!(error.contains("no-such-device"), "{error}");
+    h.get_by_label("No sound");
+}
