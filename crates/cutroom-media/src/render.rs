@@ -1,4 +1,5 @@
 //! [`Renderer`]: renders a [`Timeline`] to a media file with FFmpeg's encoders.
+//! [`SoundMixer`] mixes the same sound, from any position, for playback.
 //!
 //! What is rendered:
 //! - **Picture**: for every output frame, the topmost video track with content at that time
