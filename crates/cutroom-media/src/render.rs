@@ -594,6 +594,19 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Appends a span of `kind` lasting `d` at `*pos` (nothing when `d` is zero) and moves
+/// `*pos` past it.
+fn advance(spans: &mut Vec<Span>, pos: &mut Q, d: Q, kind: SpanKind) {
+    if d > Q::ZERO {
+        spans.push(Span {
+            start: *pos,
+            end: pos.add(d),
+            kind,
+        });
+    }
+    *pos = pos.add(d);
+}
+
 fn track_plan(
     timeline: &Timeline,
     ti: usize,
@@ -626,14 +639,7 @@ fn track_plan(
                 let Some(url) = url else {
                     if sound_only {
                         // Silent, like a gap.
-                        if d > Q::ZERO {
-                            spans.push(Span {
-                                start: pos,
-                                end: pos.add(d),
-                                kind: SpanKind::Gap,
-                            });
-                        }
-                        pos = pos.add(d);
+                        advance(&mut spans, &mut pos, d, SpanKind::Gap);
                         continue;
                     }
                     return Err(render_error(
@@ -686,14 +692,7 @@ fn track_plan(
                     },
                 });
                 clip_of_item.insert(ii, idx);
-                if d > Q::ZERO {
-                    spans.push(Span {
-                        start: pos,
-                        end: pos.add(d),
-                        kind: SpanKind::Clip(idx),
-                    });
-                }
-                pos = pos.add(d);
+                advance(&mut spans, &mut pos, d, SpanKind::Clip(idx));
             }
             Item::Gap(g) => {
                 let d = Q::of(g.duration);
@@ -703,14 +702,7 @@ fn track_plan(
                         format!("a gap on track '{}' has a negative duration", track.name),
                     ));
                 }
-                if d > Q::ZERO {
-                    spans.push(Span {
-                        start: pos,
-                        end: pos.add(d),
-                        kind: SpanKind::Gap,
-                    });
-                }
-                pos = pos.add(d);
+                advance(&mut spans, &mut pos, d, SpanKind::Gap);
             }
             Item::Transition(t) => {
                 transitions.push((ii, pos, Q::of(t.in_offset), Q::of(t.out_offset)))
