@@ -128,6 +128,8 @@ struct Playing {
 }
 
 fn run(name: &str, rx: &Receiver<AudioCommand>, errors: &Sender<String>, played: &AtomicI64) {
+    #[cfg(target_os = "linux")]
+    alsa_device::quiet_alsa();
     let mut device: Option<Device> = None;
     // The device failed and the failure was reported; report the next one again only
     // after it worked once.
@@ -248,9 +250,32 @@ use alsa_device::Device;
 
 #[cfg(target_os = "linux")]
 mod alsa_device {
+    use std::ffi::{c_char, c_int};
+
     use alsa::pcm::{Access, Format, HwParams, PCM};
     use alsa::{Direction, ValueOr};
     use cutroom_media::AudioOutput;
+
+    /// Drops ALSA's messages on the calling thread: the errors this module returns say
+    /// what failed (ALSA would print several lines for a machine without a sound card).
+    unsafe extern "C" fn quiet(
+        _file: *const c_char,
+        _line: c_int,
+        _function: *const c_char,
+        _errcode: c_int,
+        _fmt: *const c_char,
+        _args: *mut alsa_sys::__va_list_tag,
+    ) {
+    }
+
+    /// From now on ALSA prints nothing for the calling thread.
+    pub fn quiet_alsa() {
+        // SAFETY: sets the calling thread's handler to `quiet`, which has the type of
+        // `snd_local_error_handler_t`, does nothing and stays valid for the program's life.
+        unsafe {
+            alsa_sys::snd_lib_error_set_local(Some(quiet));
+        }
+    }
 
     /// An ALSA PCM opened for interleaved `f32` playback.
     pub struct Device {
@@ -263,8 +288,13 @@ mod alsa_device {
         /// device offers, with about 80 ms of buffer that starts playing after 20 ms.
         pub fn open(name: &str) -> Result<Device, String> {
             let fail = |what: &str, e: alsa::Error| format!("sound device {name:?}: {what}: {e}");
-            let pcm =
-                PCM::new(name, Direction::Playback, false).map_err(|e| fail("cannot open", e))?;
+            let pcm = PCM::new(name, Direction::Playback, false).map_err(|e| {
+                format!(
+                    "{} (no sound card? {} names another ALSA device)",
+                    fail("cannot open", e),
+                    super::DEVICE_ENV
+                )
+            })?;
             let (out, period) = {
                 let hw = HwParams::any(&pcm).map_err(|e| fail("no parameters", e))?;
                 hw.set_access(Access::RWInterleaved)
