@@ -10,7 +10,7 @@
 //! silent. Without a usable sound device playback is silent, and the viewer says why.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -53,11 +53,27 @@ pub enum AudioCommand {
     Stop,
 }
 
+/// What the sound thread publishes.
+#[derive(Default)]
+struct Shared {
+    /// Sample frames written since the last play started.
+    played: AtomicI64,
+    /// The [`AudioCommand::Play`]s the thread has taken up.
+    plays: AtomicU64,
+    /// The sample frame (from the timeline's start) leaving the device now; -1 when
+    /// nothing is playing.
+    heard: AtomicI64,
+    /// The device's sample rate.
+    rate: AtomicU32,
+}
+
 /// The sound thread. Dropping it stops the sound and joins the thread.
 pub struct AudioPlayer {
     commands: Sender<AudioCommand>,
     errors: Receiver<String>,
-    played: Arc<AtomicI64>,
+    shared: Arc<Shared>,
+    /// The [`AudioCommand::Play`]s sent.
+    plays: AtomicU64,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -70,23 +86,48 @@ impl AudioPlayer {
             .unwrap_or_else(|| "default".to_string());
         let (commands, rx) = crossbeam_channel::unbounded();
         let (errors_tx, errors) = crossbeam_channel::unbounded();
-        let played = Arc::new(AtomicI64::new(0));
-        let counter = played.clone();
+        let shared = Arc::new(Shared {
+            heard: AtomicI64::new(-1),
+            ..Shared::default()
+        });
+        let published = shared.clone();
         let thread = std::thread::Builder::new()
             .name("cutroom-sound".into())
-            .spawn(move || run(&device, &rx, &errors_tx, &counter))
+            .spawn(move || run(&device, &rx, &errors_tx, &published))
             .ok();
         AudioPlayer {
             commands,
             errors,
-            played,
+            shared,
+            plays: AtomicU64::new(0),
             thread,
         }
     }
 
     /// Sends a command (never blocks).
     pub fn send(&self, cmd: AudioCommand) {
+        if matches!(cmd, AudioCommand::Play { .. }) {
+            self.plays.fetch_add(1, Ordering::Relaxed);
+        }
         let _ = self.commands.send(cmd);
+    }
+
+    /// The time (seconds from the timeline's start) of the sound leaving the device now,
+    /// while the last [`AudioCommand::Play`] sent is playing; `None` before it started,
+    /// once it ended or stopped, and without a device.
+    pub fn heard_seconds(&self) -> Option<f64> {
+        let s = &self.shared;
+        let current = |plays: u64| plays == self.plays.load(Ordering::Relaxed);
+        if !current(s.plays.load(Ordering::Acquire)) {
+            return None;
+        }
+        let heard = s.heard.load(Ordering::Acquire);
+        let rate = s.rate.load(Ordering::Relaxed);
+        // The play may have been replaced while reading.
+        if heard < 0 || rate == 0 || !current(s.plays.load(Ordering::Acquire)) {
+            return None;
+        }
+        Some(heard as f64 / f64::from(rate))
     }
 
     /// Why there is no sound, once per failure (never blocks).
@@ -96,7 +137,7 @@ impl AudioPlayer {
 
     /// Sample frames written to the device since the last [`AudioCommand::Play`].
     pub fn played(&self) -> i64 {
-        self.played.load(Ordering::Relaxed)
+        self.shared.played.load(Ordering::Relaxed)
     }
 }
 
@@ -127,7 +168,8 @@ struct Playing {
     end: i64,
 }
 
-fn run(name: &str, rx: &Receiver<AudioCommand>, errors: &Sender<String>, played: &AtomicI64) {
+fn run(name: &str, rx: &Receiver<AudioCommand>, errors: &Sender<String>, shared: &Shared) {
+    let played = &shared.played;
     #[cfg(target_os = "linux")]
     alsa_device::quiet_alsa();
     let mut device: Option<Device> = None;
@@ -153,6 +195,7 @@ fn run(name: &str, rx: &Receiver<AudioCommand>, errors: &Sender<String>, played:
             }
         };
         if let Some(cmd) = cmd {
+            shared.heard.store(-1, Ordering::Release);
             match cmd {
                 AudioCommand::SetTimeline {
                     timeline: t,
@@ -166,6 +209,7 @@ fn run(name: &str, rx: &Receiver<AudioCommand>, errors: &Sender<String>, played:
                 AudioCommand::Play { from, until } => {
                     stop(&device, &mut playing);
                     played.store(0, Ordering::Relaxed);
+                    shared.plays.fetch_add(1, Ordering::Release);
                     let Some((tl, base)) = &timeline else {
                         continue;
                     };
@@ -230,8 +274,11 @@ fn run(name: &str, rx: &Receiver<AudioCommand>, errors: &Sender<String>, played:
         }
         played.fetch_add(n as i64, Ordering::Relaxed);
         p.pos += n as i64;
+        shared.rate.store(d.output().sample_rate, Ordering::Relaxed);
+        shared.heard.store(p.pos - d.delay(), Ordering::Release);
         if p.pos >= p.end {
             playing = None;
+            shared.heard.store(-1, Ordering::Release);
         }
     }
     stop(&device, &mut playing);
@@ -365,6 +412,11 @@ mod alsa_device {
             Ok(())
         }
 
+        /// Sample frames written but not yet heard.
+        pub fn delay(&self) -> i64 {
+            self.pcm.delay().unwrap_or(0).max(0)
+        }
+
         /// Drops what is queued, ready for the next write.
         pub fn stop(&self) {
             let _ = self.pcm.drop();
@@ -386,6 +438,9 @@ impl Device {
     }
     fn write(&self, _: &[f32]) -> Result<(), String> {
         Ok(())
+    }
+    fn delay(&self) -> i64 {
+        0
     }
     fn stop(&self) {}
 }

@@ -354,6 +354,7 @@ impl Viewer {
             self.need_show = false;
             self.restart();
         }
+        self.follow_sound();
         if let Some(c) = self.clock {
             let fps = self.program.rate.as_f64();
             let target = c.anchor_frame
@@ -389,6 +390,31 @@ impl Viewer {
             }
         }
         self.take_frames(ctx);
+    }
+
+    /// At normal speed the picture follows the sound: the playback clock is moved toward
+    /// the time the sound device is playing, so that the device's start-up delay and its
+    /// clock's drift do not put picture and sound apart.
+    fn follow_sound(&mut self) {
+        let (Some(c), Some(audio)) = (self.clock.as_mut(), &self.audio) else {
+            return;
+        };
+        if c.speed != 1 {
+            return;
+        }
+        let Some(heard) = audio.heard_seconds() else {
+            return;
+        };
+        let fps = self.program.rate.as_f64();
+        let shown = c.anchor_frame as f64 / fps + c.anchor.elapsed().as_secs_f64();
+        if let Some(shift) = sound_correction(shown, heard, fps) {
+            let by = std::time::Duration::from_secs_f64(shift.abs());
+            c.anchor = if shift > 0.0 {
+                c.anchor + by
+            } else {
+                c.anchor.checked_sub(by).unwrap_or(c.anchor)
+            };
+        }
     }
 
     fn take_frames(&mut self, ctx: &egui::Context) {
@@ -609,9 +635,38 @@ impl Viewer {
     }
 }
 
+/// The largest gap between picture and sound the picture follows: a device further off
+/// does not keep time (the `null` PCM takes samples as fast as they come), and the picture
+/// keeps the wall clock.
+pub const MAX_SOUND_GAP: f64 = 0.5;
+
+/// How far (seconds) to move the playback clock's anchor when the picture is at `shown`
+/// seconds and the sound at `heard`: a quarter of the gap each UI frame once it is over
+/// half a frame at `fps` (so that the picture converges without jitter); `None` within
+/// half a frame, or beyond [`MAX_SOUND_GAP`].
+pub fn sound_correction(shown: f64, heard: f64, fps: f64) -> Option<f64> {
+    let gap = shown - heard;
+    (gap.abs() > 0.5 / fps && gap.abs() <= MAX_SOUND_GAP).then_some(gap / 4.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_picture_follows_the_sound_only_when_it_is_off_by_more_than_half_a_frame() {
+        assert_eq!(sound_correction(10.0, 10.01, 25.0), None, "10 ms");
+        // Picture 60 ms ahead: the clock moves later (the picture waits).
+        let s = sound_correction(10.06, 10.0, 25.0).unwrap();
+        assert!((s - 0.015).abs() < 1e-9, "{s}");
+        let s = sound_correction(10.0, 10.1, 25.0).unwrap();
+        assert!((s + 0.025).abs() < 1e-9, "{s}");
+        assert_eq!(
+            sound_correction(10.0, 12.0, 25.0),
+            None,
+            "a device off by 2 s"
+        );
+    }
     use std::time::Duration;
 
     fn playing_through_a_removal(speed: i32, from: i64) -> i64 {

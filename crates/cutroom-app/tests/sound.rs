@@ -114,6 +114,7 @@ fn playing_writes_the_timelines_sound_from_the_playhead_to_the_device() {
     wait_played(&player, 48_000);
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(player.played(), 48_000, "it stops at frame 50");
+    assert_eq!(player.heard_seconds(), None, "nothing plays after it");
     assert_eq!(player.try_error(), None);
     drop(player); // closes the device: the file is complete
 
