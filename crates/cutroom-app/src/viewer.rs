@@ -87,6 +87,8 @@ pub struct Viewer {
     pub sound_device: Option<String>,
     /// Why playback is silent, once the sound device failed.
     pub sound_error: Option<String>,
+    /// No sound while playing or stepping.
+    pub muted: bool,
 }
 
 impl Viewer {
@@ -117,6 +119,7 @@ impl Viewer {
             sound: None,
             sound_device: None,
             sound_error: None,
+            muted: false,
         }
     }
 
@@ -222,7 +225,7 @@ impl Viewer {
         if let Some(a) = &self.audio {
             // Sound at normal speed forward only, up to the next span playback jumps over.
             a.send(match self.clock {
-                Some(c) if c.speed == 1 => AudioCommand::Play {
+                Some(c) if c.speed == 1 && !self.muted => AudioCommand::Play {
                     from: self.position,
                     until: self
                         .skip_spans
@@ -294,10 +297,17 @@ impl Viewer {
         self.play(next);
     }
 
-    /// Moves by `delta` frames and pauses.
+    /// Moves by `delta` frames and pauses; the sound of the frame arrived at plays once
+    /// (audio scrubbing: finding where a word starts, frame by frame).
     pub fn step(&mut self, delta: i64) {
         self.clock = None;
         self.seek(self.position + delta);
+        if let (Some(a), false) = (&self.audio, self.muted) {
+            a.send(AudioCommand::Play {
+                from: self.position,
+                until: Some(self.position + 1),
+            });
+        }
     }
 
     /// Handles the transport keys (Space, J/K/L, ←/→, Home/End, I/O).
@@ -630,6 +640,13 @@ impl Viewer {
             }
             if let Some(e) = &self.sound_error {
                 ui.weak("No sound").on_hover_text(e);
+            } else if ui
+                .selectable_label(self.muted, "Mute")
+                .on_hover_text("No sound while playing or stepping")
+                .clicked()
+            {
+                self.muted = !self.muted;
+                self.restart();
             }
         });
     }

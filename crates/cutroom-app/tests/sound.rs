@@ -80,15 +80,36 @@ fn ramp_timeline(ramp: &Path, picture: Option<&Path>) -> Timeline {
     tl
 }
 
-/// Waits until the player has written `frames` sample frames.
-fn wait_played(player: &AudioPlayer, frames: i64) {
+/// A viewer playing the ramp under a grey picture (three seconds), its sound captured to
+/// `captured` by the `file` PCM.
+fn viewer_on_ramp(dir: &Path, captured: &Path) -> Viewer {
+    let ramp = ramp(dir);
+    let picture = dir.join("grey.mp4");
+    let ok = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("color=c=gray:size=64x36:rate=25:duration=3")
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&picture)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(ok.success());
+    let tl = ramp_timeline(&ramp, Some(&picture));
+    let mut v = Viewer::new([64, 36]);
+    v.sound_device = Some(format!("file:FILE={},FORMAT=raw", captured.display()));
+    v.set_sound(Arc::new(tl.clone()), None);
+    v.set_program(Program::from_timeline(&tl, None));
+    v.tick(&egui::Context::default());
+    v
+}
+
+/// Waits until `played()` (sample frames written) reaches `frames`.
+fn wait_played(frames: i64, played: impl Fn() -> i64) {
     let start = Instant::now();
-    while player.played() < frames {
+    while played() < frames {
         assert!(
             start.elapsed() < Duration::from_secs(20),
-            "played {} of {frames}; error {:?}",
-            player.played(),
-            player.try_error()
+            "played {} of {frames}",
+            played()
         );
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -111,7 +132,7 @@ fn playing_writes_the_timelines_sound_from_the_playhead_to_the_device() {
         from: 25,
         until: Some(50),
     });
-    wait_played(&player, 48_000);
+    wait_played(48_000, || player.played());
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(player.played(), 48_000, "it stops at frame 50");
     assert_eq!(player.heard_seconds(), None, "nothing plays after it");
@@ -157,38 +178,13 @@ fn a_missing_sound_device_is_reported_once_and_playback_goes_on_silently() {
 #[test]
 fn the_viewer_plays_sound_forward_at_normal_speed_up_to_a_removal() {
     let dir = tempfile::tempdir().unwrap();
-    let ramp = ramp(dir.path());
-    let picture = dir.path().join("grey.mp4");
-    let ok = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("color=c=gray:size=64x36:rate=25:duration=3")
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&picture)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(ok.success());
-    let tl = ramp_timeline(&ramp, Some(&picture));
     let captured = dir.path().join("played.raw");
-
-    let mut v = Viewer::new([64, 36]);
-    v.sound_device = Some(format!("file:FILE={},FORMAT=raw", captured.display()));
-    v.set_sound(Arc::new(tl.clone()), None);
-    v.set_program(Program::from_timeline(&tl, None));
+    let mut v = viewer_on_ramp(dir.path(), &captured);
     v.skip_spans = vec![(40, 50)];
-    let ctx = egui::Context::default();
-    v.tick(&ctx);
     v.seek(10);
     v.play(1);
     // Frames 10–40: 1.2 s. (The `file` PCM never makes the writer wait.)
-    let start = Instant::now();
-    while v.sound_played() < 57_600 {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "{}",
-            v.sound_played()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_played(57_600, || v.sound_played());
     v.play(0);
     v.play(-1);
     std::thread::sleep(Duration::from_millis(100));
@@ -203,4 +199,32 @@ fn the_viewer_plays_sound_forward_at_normal_speed_up_to_a_removal() {
     let frames = captured_frames(&captured);
     assert_eq!(frames.len(), 57_600);
     assert_ramp_from(&frames, 19_200);
+}
+
+/// Stepping a frame plays that frame's sound once; muted, it plays nothing.
+#[test]
+fn stepping_plays_the_sound_of_the_frame_and_mute_silences_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let captured = dir.path().join("played.raw");
+    let mut v = viewer_on_ramp(dir.path(), &captured);
+    v.seek(30);
+    v.step(1);
+    wait_played(1_920, || v.sound_played());
+    v.step(-2);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(v.sound_played(), 1_920, "one frame (40 ms at 48 kHz)");
+    v.muted = true;
+    v.step(1);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(v.position, 30);
+    drop(v);
+
+    let frames = captured_frames(&captured);
+    assert_eq!(
+        frames.len(),
+        2 * 1_920,
+        "frames 31 and 29, nothing once muted"
+    );
+    assert_ramp_from(&frames[..1_920], 31 * 1_920);
+    assert_ramp_from(&frames[1_920..], 29 * 1_920);
 }
