@@ -669,6 +669,7 @@ pub fn sound_correction(shown: f64, heard: f64, fps: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn the_picture_follows_the_sound_only_when_it_is_off_by_more_than_half_a_frame() {
@@ -684,7 +685,6 @@ mod tests {
             "a device off by 2 s"
         );
     }
-    use std::time::Duration;
 
     fn playing_through_a_removal(speed: i32, from: i64) -> i64 {
         let ctx = egui::Context::default();
