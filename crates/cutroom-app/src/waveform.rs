@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
 use cutroom_media::{AudioOutput, AudioReader, MediaError};
+use cutroom_plugin::PeakMeter;
 
 /// Peaks per second of audio.
 pub const PEAKS_PER_SECOND: u32 = 100;
@@ -37,21 +38,19 @@ impl Peaks {
                 channels: 1,
             },
         )?;
-        let per_peak = (ANALYSIS_RATE / PEAKS_PER_SECOND) as i64;
-        let mut values: Vec<f32> = Vec::new();
+        let mut meter = PeakMeter::new((ANALYSIS_RATE / PEAKS_PER_SECOND) as usize);
+        // Chunks follow each other; the first starts where the stream's first sample is,
+        // which is silence after zero and cut off before it.
+        let mut next = 0i64;
         while let Some(chunk) = reader.next_chunk()? {
-            for (i, s) in chunk.data.iter().enumerate() {
-                let n = chunk.start + i as i64;
-                if n < 0 {
-                    continue;
-                }
-                let bucket = (n / per_peak) as usize;
-                if bucket >= values.len() {
-                    values.resize(bucket + 1, 0.0);
-                }
-                values[bucket] = values[bucket].max(s.abs().min(1.0));
+            if chunk.start > next {
+                meter.push_silence((chunk.start - next) as usize);
             }
+            let skip = (next - chunk.start).clamp(0, chunk.data.len() as i64) as usize;
+            meter.push(&chunk.data[skip..]);
+            next = next.max(chunk.end());
         }
+        let values = meter.finish().into_iter().map(|p| p.min(1.0)).collect();
         Ok(Peaks { values })
     }
 

@@ -27,6 +27,7 @@
 
 pub mod context;
 pub mod error;
+pub mod levels;
 pub mod manifest;
 pub mod params;
 pub mod proposal;
@@ -37,6 +38,7 @@ pub use context::{
     MediaMeta, MediaSource, NullReporter, Reporter,
 };
 pub use error::PluginError;
+pub use levels::PeakMeter;
 pub use manifest::{
     AudioRequest, Manifest, ManifestError, ParamKind, ParamSpec, PixelFormat, Reads, VideoRequest,
     SDK_API_VERSION,

@@ -13,6 +13,8 @@
 //! are removed too; the loudness keeps the edges of speech accurate to the 10 ms frame while
 //! the VAD's 32 ms windows decide what is speech.
 
+use cutroom_plugin::PeakMeter;
+
 /// Samples per second of the analysed audio.
 pub const SAMPLE_RATE: u32 = 16_000;
 /// Samples in one audio frame (10 ms).
@@ -63,12 +65,15 @@ pub struct Removal {
     pub non_speech: bool,
 }
 
-/// Peak level of each 10 ms frame, in dBFS, fed with audio in any chunk sizes.
-#[derive(Debug, Default, Clone)]
-pub struct LevelMeter {
-    levels: Vec<f32>,
-    peak: f32,
-    filled: usize,
+/// Peak level of each 10 ms frame, in dBFS, fed with audio in any chunk sizes (the SDK's
+/// [`PeakMeter`] in decibels).
+#[derive(Debug, Clone)]
+pub struct LevelMeter(PeakMeter);
+
+impl Default for LevelMeter {
+    fn default() -> Self {
+        LevelMeter(PeakMeter::new(FRAME_SAMPLES))
+    }
 }
 
 impl LevelMeter {
@@ -79,27 +84,12 @@ impl LevelMeter {
 
     /// Adds mono samples.
     pub fn push(&mut self, samples: &[f32]) {
-        for &s in samples {
-            self.peak = self.peak.max(s.abs());
-            self.filled += 1;
-            if self.filled == FRAME_SAMPLES {
-                self.close();
-            }
-        }
-    }
-
-    fn close(&mut self) {
-        self.levels.push(to_db(self.peak));
-        self.peak = 0.0;
-        self.filled = 0;
+        self.0.push(samples);
     }
 
     /// The levels of every frame (a last partial frame counts as a frame).
-    pub fn finish(mut self) -> Vec<f32> {
-        if self.filled > 0 {
-            self.close();
-        }
-        self.levels
+    pub fn finish(self) -> Vec<f32> {
+        self.0.finish().into_iter().map(to_db).collect()
     }
 }
 
