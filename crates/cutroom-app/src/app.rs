@@ -422,10 +422,7 @@ impl CutroomApp {
     /// Adds media to the bin and, when no project is open, starts one with it as a clip.
     /// `key` is the media URL clips refer to (a file path for files).
     pub fn add_media(&mut self, key: &str, source: Arc<dyn MediaSource>, path: Option<&Path>) {
-        let meta = source.meta();
-        self.media_bin.add(key, &meta, path);
-        self.request_waveform(key, &meta, path);
-        self.sources.insert(key.to_string(), source);
+        let meta = self.register_media(key, source, path);
         if self.document.is_none() {
             let rate = meta.frame_rate.unwrap_or(Rate::FPS_25);
             let mut project = Project::new(meta.name.clone(), rate);
@@ -446,15 +443,21 @@ impl CutroomApp {
         }
     }
 
-    fn request_waveform(
+    /// Makes media known: in the bin, as a source for plugins, and (with sound, from a
+    /// file) in the timeline's waveforms. Returns its facts.
+    fn register_media(
         &mut self,
         key: &str,
-        meta: &cutroom_plugin::MediaMeta,
+        source: Arc<dyn MediaSource>,
         path: Option<&Path>,
-    ) {
+    ) -> cutroom_plugin::MediaMeta {
+        let meta = source.meta();
+        self.media_bin.add(key, &meta, path);
         if let (Some(path), Some(_)) = (path, meta.sample_rate) {
             self.waveforms.request(key, path);
         }
+        self.sources.insert(key.to_string(), source);
+        meta
     }
 
     /// Appends the bin entry `key` to the end of the first track of its kind (video, or
@@ -592,10 +595,7 @@ impl CutroomApp {
             }
             (Purpose::Project(g), _) if g != self.project_generation => {}
             (Purpose::Project(_), Ok(source)) => {
-                let meta = source.meta();
-                self.media_bin.add(&key, &meta, Some(&path));
-                self.request_waveform(&key, &meta, Some(&path));
-                self.sources.insert(key, Arc::new(source));
+                self.register_media(&key, Arc::new(source), Some(&path));
             }
             (Purpose::Project(_), Err(e)) => self.set_status(format!("Media offline: {e}"), true),
             (Purpose::File, Err(e)) => self.set_status(e, true),
