@@ -233,19 +233,12 @@ fn track_segments(
         let start = range.start.to_frames(rate);
         let len = range.duration.to_frames(rate);
         let media = match item {
-            Item::Clip(c) => c.media.target_url.as_deref().map(|url| {
-                let origin = c
-                    .media
-                    .available_range
-                    .map(|r| r.start)
-                    .unwrap_or_else(|| RationalTime::zero(rate));
-                SegmentMedia {
-                    track: ti,
-                    clip: ii,
-                    path: resolve_media(url, media_base),
-                    source_start: c.source_range.start - origin,
-                    lut: c.color.clone().map(Arc::new),
-                }
+            Item::Clip(c) => c.media.target_url.as_deref().map(|url| SegmentMedia {
+                track: ti,
+                clip: ii,
+                path: resolve_media(url, media_base),
+                source_start: c.source_range.start - c.media.origin(rate),
+                lut: c.color.clone().map(Arc::new),
             }),
             Item::Gap(_) => None,
             Item::Transition(_) => {

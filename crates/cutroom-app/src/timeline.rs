@@ -262,11 +262,8 @@ impl TimelinePanel {
                                     r.center().y + 1.0..=r.bottom() - 2.0,
                                 )
                             };
-                            let origin = c
-                                .media
-                                .available_range
-                                .map_or(0.0, |m| m.start.to_seconds());
-                            let start = c.source_range.start.to_seconds() - origin;
+                            let start = c.source_range.start.to_seconds()
+                                - c.media.origin(rate).to_seconds();
                             let fps = rate.as_f64();
                             let secs_at = |x: f32| {
                                 let f = f64::from(self.scroll)

@@ -666,11 +666,7 @@ fn track_plan(
                     }
                     Err(e) => return Err(MediaError::Io { path, source: e }),
                 }
-                let media_start = c
-                    .media
-                    .available_range
-                    .map(|r| Q::of(r.start))
-                    .unwrap_or(Q::ZERO);
+                let media_start = Q::of(c.media.origin(timeline.rate));
                 let idx = clips.len();
                 clips.push(ClipPlan {
                     key: (ti, ii),

@@ -98,6 +98,14 @@ impl MediaReference {
         }
     }
 
+    /// The media time of the media's first frame: the start of `available_range` (e.g.
+    /// 01:00:00:00 for a file whose timecode starts there), else zero at `rate`. A clip's
+    /// `source_range` minus this is its position from the start of the file.
+    pub fn origin(&self, rate: Rate) -> RationalTime {
+        self.available_range
+            .map_or_else(|| RationalTime::zero(rate), |r| r.start)
+    }
+
     /// A reference with no known media (OTIO's MissingReference).
     pub fn missing(name: impl Into<String>) -> Self {
         MediaReference {
