@@ -30,6 +30,7 @@ pub mod smoke;
 pub mod timeline;
 pub mod viewer;
 pub mod waveform;
+pub mod worker;
 
 use std::path::PathBuf;
 

@@ -9,8 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use cutroom_source::FfmpegSource;
+
+use crate::worker::Worker;
 
 /// Why a file is opened, which decides what the app does with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,21 +43,30 @@ struct Request {
 
 /// Probes media files on a thread of its own (started on the first request).
 pub struct MediaOpener {
-    requests: Option<Sender<Request>>,
-    answers_tx: Sender<Opened>,
-    answers: Receiver<Opened>,
+    worker: Worker<Request, Result<FfmpegSource, String>>,
+    /// Answers made here, when no thread could take the request.
+    failed: Vec<Opened>,
     pending: Vec<String>,
 }
 
 impl Default for MediaOpener {
     fn default() -> Self {
-        let (answers_tx, answers) = crossbeam_channel::unbounded();
         MediaOpener {
-            requests: None,
-            answers_tx,
-            answers,
+            worker: Worker::new("cutroom-open", false, |r: &Request| {
+                FfmpegSource::open(&r.path).map_err(|e| e.to_string())
+            }),
+            failed: Vec::new(),
             pending: Vec::new(),
         }
+    }
+}
+
+fn opened(request: Request, result: Result<FfmpegSource, String>) -> Opened {
+    Opened {
+        key: request.key,
+        path: request.path,
+        purpose: request.purpose,
+        result,
     }
 }
 
@@ -65,58 +75,18 @@ impl MediaOpener {
     /// Never blocks.
     pub fn request(&mut self, key: &str, path: &Path, purpose: Purpose) {
         self.pending.push(key.to_string());
-        let mut request = Request {
+        let request = Request {
             key: key.to_string(),
             path: path.to_path_buf(),
             purpose,
         };
-        // A second try starts a new thread, should the first have gone (it only ends when
-        // a probe panicked).
-        for _ in 0..2 {
-            match self.sender().send(request) {
-                Ok(()) => return,
-                Err(e) => request = e.into_inner(),
-            }
-            self.requests = None;
+        if let Err(request) = self.worker.send(request) {
+            let message = format!(
+                "cannot open {}: no thread to open media on",
+                request.path.display()
+            );
+            self.failed.push(opened(request, Err(message)));
         }
-        let message = format!(
-            "cannot open {}: no thread to open media on",
-            request.path.display()
-        );
-        let _ = self.answers_tx.send(Opened {
-            key: request.key,
-            path: request.path,
-            purpose,
-            result: Err(message),
-        });
-    }
-
-    fn sender(&mut self) -> &Sender<Request> {
-        self.requests.get_or_insert_with(|| {
-            let (tx, rx) = crossbeam_channel::unbounded::<Request>();
-            let answers = self.answers_tx.clone();
-            let spawned = std::thread::Builder::new()
-                .name("cutroom-open".into())
-                .spawn(move || {
-                    for r in rx {
-                        let result = FfmpegSource::open(&r.path).map_err(|e| e.to_string());
-                        let opened = Opened {
-                            key: r.key,
-                            path: r.path,
-                            purpose: r.purpose,
-                            result,
-                        };
-                        if answers.send(opened).is_err() {
-                            return;
-                        }
-                    }
-                });
-            if spawned.is_err() {
-                // No thread: sending fails, and `request` answers with an error.
-                return crossbeam_channel::bounded(0).0;
-            }
-            tx
-        })
     }
 
     /// How many files are still being opened.
@@ -143,7 +113,8 @@ impl MediaOpener {
 
     /// The answers that have arrived, in the order asked. Never blocks.
     pub fn try_iter(&mut self) -> Vec<Opened> {
-        let answers: Vec<Opened> = self.answers.try_iter().collect();
+        let mut answers = std::mem::take(&mut self.failed);
+        answers.extend(self.worker.try_iter().map(|(r, a)| opened(r, a)));
         self.settle(&answers);
         answers
     }
@@ -154,14 +125,14 @@ impl MediaOpener {
         if self.pending.is_empty() {
             return None;
         }
-        let deadline = Instant::now() + timeout;
-        match self.answers.recv_deadline(deadline) {
-            Ok(a) => {
-                self.settle(std::slice::from_ref(&a));
-                Some(a)
-            }
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        let next = if self.failed.is_empty() {
+            let (r, a) = self.worker.recv_deadline(Instant::now() + timeout)?;
+            opened(r, a)
+        } else {
+            self.failed.remove(0)
+        };
+        self.settle(std::slice::from_ref(&next));
+        Some(next)
     }
 
     fn settle(&mut self, answers: &[Opened]) {

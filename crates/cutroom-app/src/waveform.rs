@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender};
 use cutroom_media::{AudioOutput, AudioReader, MediaError};
 use cutroom_plugin::PeakMeter;
+
+use crate::worker::Worker;
 
 /// Peaks per second of audio.
 pub const PEAKS_PER_SECOND: u32 = 100;
@@ -92,22 +93,19 @@ pub struct Waveforms {
     /// The file each key was asked for, so that a key that comes to name another file
     /// (a relative path in another project) is computed again.
     asked: HashMap<String, PathBuf>,
-    requests: Option<Sender<Request>>,
+    worker: Worker<Request, Option<Peaks>>,
     outstanding: usize,
-    answers_tx: Sender<(Request, Option<Peaks>)>,
-    answers: Receiver<(Request, Option<Peaks>)>,
 }
 
 impl Default for Waveforms {
     fn default() -> Self {
-        let (answers_tx, answers) = crossbeam_channel::unbounded();
         Waveforms {
             peaks: HashMap::new(),
             asked: HashMap::new(),
-            requests: None,
+            worker: Worker::new("cutroom-waveform", true, |r: &Request| {
+                Peaks::compute(&r.path).ok()
+            }),
             outstanding: 0,
-            answers_tx,
-            answers,
         }
     }
 }
@@ -121,31 +119,13 @@ impl Waveforms {
         }
         self.asked.insert(key.to_string(), path.to_path_buf());
         self.peaks.remove(key);
-        let answers = self.answers_tx.clone();
-        let tx = self.requests.get_or_insert_with(|| {
-            let (tx, rx) = crossbeam_channel::unbounded::<Request>();
-            let _ = std::thread::Builder::new()
-                .name("cutroom-waveform".into())
-                .spawn(move || {
-                    crate::app::lower_own_priority();
-                    for r in rx {
-                        let peaks = Peaks::compute(&r.path).ok();
-                        if answers.send((r, peaks)).is_err() {
-                            return;
-                        }
-                    }
-                });
-            tx
-        });
         let request = Request {
             key: key.to_string(),
             path: path.to_path_buf(),
         };
-        if tx.send(request).is_ok() {
+        // Without a thread to compute on, the clip is drawn without its waveform.
+        if self.worker.send(request).is_ok() {
             self.outstanding += 1;
-        } else {
-            // No thread to compute on: the clip is drawn without its waveform.
-            self.requests = None;
         }
     }
 
@@ -153,7 +133,7 @@ impl Waveforms {
     /// blocks.
     pub fn poll(&mut self) -> bool {
         let mut any = false;
-        for (r, peaks) in self.answers.try_iter() {
+        for (r, peaks) in self.worker.try_iter() {
             self.outstanding = self.outstanding.saturating_sub(1);
             // Only the answer for the file the key names now.
             if self.asked.get(&r.key) != Some(&r.path) {
