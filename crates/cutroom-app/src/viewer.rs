@@ -222,21 +222,7 @@ impl Viewer {
     fn restart(&mut self) {
         self.generation += 1;
         self.pending = None;
-        if let Some(a) = &self.audio {
-            // Sound at normal speed forward only, up to the next span playback jumps over.
-            a.send(match self.clock {
-                Some(c) if c.speed == 1 && !self.muted => AudioCommand::Play {
-                    from: self.position,
-                    until: self
-                        .skip_spans
-                        .iter()
-                        .map(|&(a, _)| a)
-                        .filter(|&a| a > self.position)
-                        .min(),
-                },
-                _ => AudioCommand::Stop,
-            });
-        }
+        self.restart_sound();
         match self.clock {
             Some(c) => {
                 self.clock = Some(Clock {
@@ -258,6 +244,24 @@ impl Viewer {
             }
         }
         self.need_show = self.player.is_none();
+    }
+
+    /// Starts the sound where the picture is (at normal speed forward), else stops it.
+    fn restart_sound(&self) {
+        let Some(a) = &self.audio else { return };
+        // Sound at normal speed forward only, up to the next span playback jumps over.
+        a.send(match self.clock {
+            Some(c) if c.speed == 1 && !self.muted => AudioCommand::Play {
+                from: self.position,
+                until: self
+                    .skip_spans
+                    .iter()
+                    .map(|&(a, _)| a)
+                    .filter(|&a| a > self.position)
+                    .min(),
+            },
+            _ => AudioCommand::Stop,
+        });
     }
 
     /// Moves the playhead to `frame` (clamped); playback continues from there.
@@ -646,7 +650,7 @@ impl Viewer {
                 .clicked()
             {
                 self.muted = !self.muted;
-                self.restart();
+                self.restart_sound();
             }
         });
     }
